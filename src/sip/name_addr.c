@@ -1,0 +1,140 @@
+/*
+ * name-addr / addr-spec with header parameters (RFC 3261 §20.10, §20.20, §20.39,
+ * §25.1): From, To, Contact, Route, Record-Route, Path and friends.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "pbxguard/sip/headers.h"
+#include "sip_util.h"
+
+static int header_params(struct sip_name_addr *na, struct slice params)
+{
+    struct sip_param_iter it;
+    struct sip_param prm;
+    int rc;
+    sip_param_iter_init(&it, params);
+    while ((rc = sip_param_next(&it, &prm)) > 0) {
+        if (slice_eq_cstr_ci(prm.name, "tag")) {
+            if (!slice_present(prm.value) || !is_token(prm.value))
+                return -EBADMSG;
+            na->tag = prm.value;
+        } else if (slice_eq_cstr_ci(prm.name, "expires")) {
+            uint64_t v;
+            if (sip_parse_uint(prm.value, SIP_MAX_EXPIRES, &v) < 0)
+                return -EBADMSG;
+            na->expires = prm.value;
+        } else if (slice_eq_cstr_ci(prm.name, "q")) {
+            unsigned q;
+            if (sip_parse_qvalue(prm.value, &q) < 0)
+                return -EBADMSG;
+            na->q = prm.value;
+        } else if (!is_token(prm.name)) {
+            return -EBADMSG;
+        }
+    }
+    return rc;
+}
+
+int sip_name_addr_parse(struct sip_name_addr *na, struct slice item)
+{
+    memset(na, 0, sizeof(*na));
+    struct slice s = trim_lws(item);
+    const char *p = s.p, *end = s.p + s.len;
+    int rc;
+    if (!p || s.len == 0)
+        return -EBADMSG;
+    if (s.len == 1 && *p == '*') {
+        na->star = true;
+        return 0;
+    }
+    const char *lt = NULL;
+    if (*p == '"') {
+        const char *q = skip_quoted(p, end);
+        if (!q)
+            return -EBADMSG;
+        na->display = slice_range(p, q);
+        p = skip_lws(q, end);
+        if (p >= end || *p != '<')
+            return -EBADMSG;
+        lt = p;
+    } else {
+        /* display-name = *(token LWS): tokens and whitespace up to '<', else addr-spec. */
+        const char *q = p;
+        while (q < end && (CC_IS(*q, CC_TOKEN) || CC_IS(*q, CC_LWS)))
+            q++;
+        if (q < end && *q == '<') {
+            lt = q;
+            struct slice d = trim_lws(slice_range(p, q));
+            if (d.len)
+                na->display = d;
+        }
+    }
+    if (lt) {
+        const char *gt = memchr(lt, '>', (size_t)(end - lt));
+        if (!gt)
+            return -EBADMSG;
+        na->bracketed = true;
+        na->uri_raw = slice_range(lt + 1, gt);
+        p = skip_lws(gt + 1, end);
+        if (p < end && *p != ';')
+            return -EBADMSG;
+    } else {
+        /* RFC 3261 §20.10: in addr-spec form a ';' starts header parameters, and a URI
+         * with ',' '?' or ';' must be written as name-addr. */
+        const char *q = p;
+        while (q < end && *q != ';' && !CC_IS(*q, CC_LWS))
+            q++;
+        na->uri_raw = slice_range(p, q);
+        if (memchr(p, '?', (size_t)(q - p)))
+            return -EBADMSG;
+        p = skip_lws(q, end);
+        if (p < end && *p != ';')
+            return -EBADMSG;
+    }
+    rc = sip_uri_parse(&na->uri, na->uri_raw);
+    na->anomalies |= na->uri.anomalies;
+    if (rc < 0)
+        return rc;
+    if (p < end) {
+        na->params = slice_range(p, end);
+        rc = header_params(na, na->params);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int sip_msg_name_addr(const struct sip_msg *m, enum sip_hdr_id id, unsigned i,
+                      struct sip_name_addr *na)
+{
+    struct slice item;
+    int rc = sip_msg_value(m, id, i, &item);
+    if (rc < 0)
+        return rc;
+    return sip_name_addr_parse(na, item);
+}
+
+/* From and To are single-valued: the whole value is one name-addr (no comma split). */
+static int single(const struct sip_msg *m, enum sip_hdr_id id, struct sip_name_addr *na)
+{
+    const struct sip_hdr *h = sip_msg_hdr(m, id, 0);
+    if (!h)
+        return -ENOENT;
+    return sip_name_addr_parse(na, h->value);
+}
+
+int sip_msg_from(const struct sip_msg *m, struct sip_name_addr *na)
+{
+    return single(m, SIP_HDR_FROM, na);
+}
+
+int sip_msg_to(const struct sip_msg *m, struct sip_name_addr *na)
+{
+    return single(m, SIP_HDR_TO, na);
+}
+
+int sip_msg_contact(const struct sip_msg *m, unsigned i, struct sip_name_addr *na)
+{
+    return sip_msg_name_addr(m, SIP_HDR_CONTACT, i, na);
+}

@@ -1,0 +1,70 @@
+/* Private helpers shared by the SIP parser files: slice trimming and LWS skipping. */
+#ifndef PBXGUARD_SIP_UTIL_H
+#define PBXGUARD_SIP_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "chars.h"
+#include "pbxguard/core/slice.h"
+
+#define ANOM_BIT(a) (1ull << (unsigned)(a))
+
+/* Skips SP, HT, CR and LF: inside a header value CR/LF only occur as part of a fold. */
+static inline const char *skip_lws(const char *p, const char *end)
+{
+    while (p < end && CC_IS(*p, CC_LWS))
+        p++;
+    return p;
+}
+
+static inline const char *rskip_lws(const char *p, const char *start)
+{
+    while (p > start && CC_IS(p[-1], CC_LWS))
+        p--;
+    return p;
+}
+
+static inline struct slice trim_lws(struct slice s)
+{
+    const char *b = s.p, *e = s.p + s.len;
+    b = skip_lws(b, e);
+    e = rskip_lws(e, b);
+    return slice_make(b, (size_t)(e - b));
+}
+
+static inline struct slice slice_range(const char *b, const char *e)
+{
+    return slice_make(b, (size_t)(e - b));
+}
+
+/* Scans a quoted-string starting at the opening quote; returns the byte after the closing
+ * quote, or NULL when unterminated. Backslash escapes one byte (RFC 3261 §25.1 quoted-pair). */
+static inline const char *skip_quoted(const char *p, const char *end)
+{
+    p++;
+    while (p < end) {
+        if (*p == '\\') {
+            if (p + 1 >= end)
+                return NULL;
+            p += 2;
+            continue;
+        }
+        if (*p == '"')
+            return p + 1;
+        p++;
+    }
+    return NULL;
+}
+
+static inline bool is_token(struct slice s)
+{
+    if (s.len == 0)
+        return false;
+    for (size_t i = 0; i < s.len; i++)
+        if (!CC_IS(s.p[i], CC_TOKEN))
+            return false;
+    return true;
+}
+
+#endif

@@ -1,0 +1,172 @@
+/* Via (RFC 3261 §20.42, §18.2.1; RFC 3581 rport; RFC 5118 IPv6 received). */
+#include <errno.h>
+#include <string.h>
+
+#include "pbxguard/sip/headers.h"
+#include "sip_util.h"
+
+/* token, then SWS "/" SWS (RFC 3261 §25.1 SLASH). */
+static const char *via_token(const char *p, const char *end, struct slice *tok, bool slash)
+{
+    p = skip_lws(p, end);
+    const char *t = p;
+    while (p < end && CC_IS(*p, CC_TOKEN))
+        p++;
+    if (p == t)
+        return NULL;
+    *tok = slice_range(t, p);
+    if (!slash)
+        return p;
+    p = skip_lws(p, end);
+    if (p >= end || *p != '/')
+        return NULL;
+    return p + 1;
+}
+
+static bool known_transport(struct slice t)
+{
+    static const char *const names[] = {"UDP", "TCP", "TLS", "SCTP", "WS", "WSS", "TLS-SCTP"};
+    for (unsigned i = 0; i < PBX_ARRAY_SIZE(names); i++)
+        if (slice_eq_cstr_ci(t, names[i]))
+            return true;
+    return false;
+}
+
+static int via_params(struct sip_via *v)
+{
+    struct sip_param_iter it;
+    struct sip_param prm;
+    int rc;
+    sip_param_iter_init(&it, v->params);
+    while ((rc = sip_param_next(&it, &prm)) > 0) {
+        struct slice n = prm.name;
+        if (slice_eq_cstr_ci(n, "branch")) {
+            if (!slice_present(prm.value) || !is_token(prm.value))
+                return -EBADMSG;
+            v->branch = prm.value;
+        } else if (slice_eq_cstr_ci(n, "received")) {
+            /* RFC 5118 §4.5/§4.6: IPv6 with or without brackets. */
+            struct slice r = prm.value, h;
+            enum sip_host_type t;
+            uint16_t port;
+            if (!slice_present(r))
+                return -EBADMSG;
+            if (r.p[0] != '[' && memchr(r.p, ':', r.len)) {
+                char tmp[64];
+                if (r.len + 2 >= sizeof(tmp))
+                    return -EBADMSG;
+                tmp[0] = '[';
+                memcpy(tmp + 1, r.p, r.len);
+                tmp[r.len + 1] = ']';
+                if (sip_hostport_parse(slice_make(tmp, r.len + 2), &h, &t, &port) < 0)
+                    return -EBADMSG;
+            } else if (sip_hostport_parse(r, &h, &t, &port) < 0 || port != 0) {
+                return -EBADMSG;
+            } else if (t == SIP_HOST_NAME) {
+                return -EBADMSG;
+            }
+            v->received = r;
+        } else if (slice_eq_cstr_ci(n, "rport")) {
+            v->has_rport = true;
+            if (slice_present(prm.value)) {
+                uint64_t port;
+                if (sip_parse_uint(prm.value, 65535, &port) < 0 || port == 0)
+                    return -EBADMSG;
+                v->rport = (uint16_t)port;
+            }
+        } else if (slice_eq_cstr_ci(n, "maddr")) {
+            if (!slice_present(prm.value))
+                return -EBADMSG;
+            v->maddr = prm.value;
+        } else if (slice_eq_cstr_ci(n, "ttl")) {
+            uint64_t ttl;
+            if (sip_parse_uint(prm.value, 255, &ttl) < 0)
+                return -EBADMSG;
+            v->ttl = prm.value;
+        }
+    }
+    return rc;
+}
+
+int sip_via_parse(struct sip_via *v, struct slice item)
+{
+    memset(v, 0, sizeof(*v));
+    const char *p = item.p, *end = item.p + item.len;
+    if (!p)
+        return -EBADMSG;
+    p = via_token(p, end, &v->protocol, true);
+    if (!p)
+        return -EBADMSG;
+    p = via_token(p, end, &v->version, true);
+    if (!p)
+        return -EBADMSG;
+    p = via_token(p, end, &v->transport, false);
+    if (!p || p >= end || !CC_IS(*p, CC_LWS))
+        return -EBADMSG;
+    if (!slice_eq_cstr_ci(v->protocol, "SIP") || !slice_eq_cstr(v->version, "2.0"))
+        return -EBADMSG;
+    if (!known_transport(v->transport))
+        v->anomalies |= ANOM_BIT(SIP_ANOM_UNKNOWN_TRANSPORT);
+    p = skip_lws(p, end);
+    /* sent-by = host [ COLON port ]; COLON allows SWS around ':' */
+    const char *h = p;
+    if (p < end && *p == '[') {
+        const char *rb = memchr(p, ']', (size_t)(end - p));
+        if (!rb)
+            return -EBADMSG;
+        p = rb + 1;
+    } else {
+        while (p < end && (CC_IS(*p, CC_HOST)))
+            p++;
+    }
+    const char *hend = p;
+    struct slice hostport = slice_range(h, hend);
+    char tmp[320];
+    p = skip_lws(p, end);
+    if (p < end && *p == ':') {
+        p = skip_lws(p + 1, end);
+        const char *d = p;
+        while (p < end && CC_IS(*p, CC_DIGIT))
+            p++;
+        size_t hl = hostport.len, dl = (size_t)(p - d);
+        if (hl + 1 + dl > sizeof(tmp) || dl == 0)
+            return -EBADMSG;
+        /* Rebuild "host:port" without the optional whitespace, on the stack. */
+        memcpy(tmp, h, hl);
+        tmp[hl] = ':';
+        memcpy(tmp + hl + 1, d, dl);
+        uint16_t port;
+        struct slice hs;
+        if (sip_hostport_parse(slice_make(tmp, hl + 1 + dl), &hs, &v->host_type, &port) < 0)
+            return -EBADMSG;
+        v->port = port;
+        v->host = slice_make(h + (v->host_type == SIP_HOST_IPV6 ? 1 : 0), hs.len);
+    } else {
+        uint16_t port;
+        if (sip_hostport_parse(hostport, &v->host, &v->host_type, &port) < 0)
+            return -EBADMSG;
+    }
+    p = skip_lws(p, end);
+    if (p < end) {
+        if (*p != ';')
+            return -EBADMSG;
+        v->params = slice_range(p, end);
+        int rc = via_params(v);
+        if (rc < 0)
+            return rc;
+    }
+    /* RFC 3261 §8.1.1.7: the magic cookie plus a unique part; bare "z9hG4bK" is not. */
+    if (slice_present(v->branch) &&
+        (v->branch.len <= 7 || memcmp(v->branch.p, "z9hG4bK", 7) != 0))
+        v->anomalies |= ANOM_BIT(SIP_ANOM_BRANCH_NOT_RFC3261);
+    return 0;
+}
+
+int sip_msg_via(const struct sip_msg *m, unsigned i, struct sip_via *v)
+{
+    struct slice item;
+    int rc = sip_msg_value(m, SIP_HDR_VIA, i, &item);
+    if (rc < 0)
+        return rc;
+    return sip_via_parse(v, item);
+}

@@ -1,0 +1,106 @@
+"""pbxguard gateway under test.
+
+CLI: pbxguard gateway [-c FILE] [--listen URI]... [--upstream URI]... [--data-dir DIR]
+[--foreground]. The test writes a small configuration (log to stderr, events to a file in
+its temp dir) and passes listeners and upstreams on the command line.
+"""
+
+import json
+import os
+
+from . import harness, sipmsg
+
+GW_IP = "127.0.0.4"
+
+
+def uri(transport, ip, port):
+    return "%s:%s" % (transport, sipmsg.hostport(ip, port))
+
+
+def tls_section(cert, key, ca=None):
+    """The gateway.tls section of the configuration (docs/gateway.md)."""
+    text = "gateway:\n  tls:\n    certificate: %s\n    key: %s\n" % (cert, key)
+    if ca:
+        text += "    ca: %s\n" % ca
+    return text
+
+
+class Gateway:
+    """listen: [(transport, ip, port)]; a port of None is chosen free.
+    upstreams: ["udp:127.0.0.1:5060", ...]. extra_config: YAML appended to the file."""
+
+    def __init__(self, h, listen, upstreams, extra_config="", name="gateway"):
+        if not h.pbxguard or not os.access(h.pbxguard, os.X_OK):
+            raise harness.TestFailure("no pbxguard binary (pass --pbxguard PATH)")
+        self.h = h
+        self.name = name
+        self.dir = h.subdir(name)
+        self.data_dir = h.subdir(name + "/data")
+        self.events_path = os.path.join(self.dir, "events.jsonl")
+        self.listen = []
+        ports = {}
+        for transport, ip, port in listen:
+            if port is None:
+                # UDP and TCP listeners on one address share a port, as SIP expects.
+                key = (ip, transport == "tls")
+                port = ports.get(key) or h.free_port(ip)
+                ports[key] = port
+            self.listen.append((transport, ip, port))
+        self.upstreams = list(upstreams)
+        self.config_path = os.path.join(self.dir, "pbxguard.yaml")
+        with open(self.config_path, "w") as f:
+            f.write("general:\n  data_dir: %s\n" % self.data_dir)
+            f.write("log:\n  level: debug\n  destination: stderr\n")
+            f.write("events:\n  destination: %s\n  flush_interval: 250ms\n" % self.events_path)
+            f.write(extra_config)
+        self.proc = None
+
+    def addr(self, transport="udp", family=4):
+        """(ip, port) of the first listener of that transport and address family."""
+        for t, ip, port in self.listen:
+            if t == transport and ((":" in ip) == (family == 6)):
+                return ip, port
+        raise harness.TestFailure("gateway has no %s IPv%d listener" % (transport, family))
+
+    def start(self, timeout=15):
+        argv = [self.h.pbxguard, "gateway", "-c", self.config_path, "--foreground",
+                "--data-dir", self.data_dir]
+        for t, ip, port in self.listen:
+            argv += ["--listen", uri(t, ip, port)]
+        for u in self.upstreams:
+            argv += ["--upstream", u]
+        self.proc = self.h.spawn(self.name, argv)
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout=15):
+        """Every listener answers an OPTIONS (the gateway relays it to a live upstream)."""
+        for t, ip, port in self.listen:
+            def ready():
+                if not self.proc.alive():
+                    raise harness.TestFailure("gateway exited early (rc %s)"
+                                              % self.proc.popen.poll())
+                return sipmsg.ping(ip, port, t, timeout=0.3)
+            harness.wait_until(ready, timeout, interval=0.1,
+                               what="gateway %s to answer OPTIONS" % uri(t, ip, port))
+        self.h.log("gateway ready: %s" % ", ".join(uri(*x) for x in self.listen))
+
+    def stop(self):
+        if self.proc:
+            self.proc.stop()
+
+    def log(self):
+        return self.proc.log() if self.proc else ""
+
+    def events(self):
+        out = []
+        try:
+            with open(self.events_path) as f:
+                for line in f:
+                    try:
+                        out.append(json.loads(line))
+                    except ValueError:
+                        pass
+        except OSError:
+            pass
+        return out

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Malformed SIP messages must not reach the PBX through pbxguard (--transport udp|tcp).
+
+Control first: each malformed message sent straight to Kamailio is received by it (its
+msg-received event route logs every message before parsing). Then the same messages are
+sent to the gateway, followed by a well-formed OPTIONS sentinel from the same source; once
+the sentinel has reached the PBX, none of the malformed messages may have.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib import gateway, harness, scenarios, sipmsg  # noqa: E402
+
+
+def malformed(tag, via_transport, src):
+    """(name, bytes) of each malformed request; tag is unique per copy and in each one."""
+    via = "Via: SIP/2.0/%s %s;branch=z9hG4bK%s;rport\r\n" % (
+        via_transport.upper(), sipmsg.hostport(*src), os.urandom(6).hex())
+    common = ("From: <sip:1000@pbx.test>;tag=f%s\r\nTo: <sip:5000@pbx.test>\r\n"
+              "Call-ID: %%s\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n") % os.urandom(4).hex()
+    cases = {
+        "no-colon-header": "INVITE sip:5000@pbx.test SIP/2.0\r\n" + via + common +
+                           "This line is not a header\r\nContent-Length: 0\r\n\r\n",
+        "bad-version": "INVITE sip:5000@pbx.test SIP/7.0\r\n" + via + common +
+                       "Content-Length: 0\r\n\r\n",
+        "bad-content-length": "INVITE sip:5000@pbx.test SIP/2.0\r\n" + via + common +
+                              "Content-Length: abc\r\n\r\n",
+        "no-via": "INVITE sip:5000@pbx.test SIP/2.0\r\n" + common + "Content-Length: 0\r\n\r\n",
+        "nul-in-header": "INVITE sip:5000@pbx.test SIP/2.0\r\n" + via + common +
+                         "Subject: a\x00b\r\nContent-Length: 0\r\n\r\n",
+        "bad-request-uri": "INVITE sip:5000@[pbx.test SIP/2.0\r\n" + via + common +
+                           "Content-Length: 0\r\n\r\n",
+    }
+    out = []
+    for name, text in cases.items():
+        marker = "pbxit-bad-%s-%s-%s" % (name, tag, os.urandom(4).hex())
+        out.append((name, marker, (text % marker).encode("latin-1")))
+    return out
+
+
+def main(h):
+    t = h.args.transport
+    topo = scenarios.Topology(h).start()
+    pbx = topo.pbx
+    src_ip = topo.phone_ip
+
+    # Control: Kamailio receives every one of them when they are sent directly.
+    for name, marker, data in malformed("direct", t, (src_ip, 5060)):
+        sipmsg.send_only(pbx.ip, pbx.port, data, t, src=(src_ip, 0))
+        harness.wait_until(lambda: pbx.received_containing(marker.encode()), 5,
+                           what="control: %s sent directly to reach the PBX" % name)
+    h.log("control passed: every malformed message reaches an unprotected PBX")
+
+    gw = gateway.Gateway(h, [("udp", gateway.GW_IP, None), ("tcp", gateway.GW_IP, None)],
+                         [pbx.uri("udp")]).start()
+    gip, gport = gw.addr(t)
+    sent = malformed("gw", t, (src_ip, 5060))
+    for name, marker, data in sent:
+        sipmsg.send_only(gip, gport, data, t, src=(src_ip, 0))
+    # Sentinels: well-formed requests from the same source after the malformed ones; when
+    # the second has reached the PBX, the gateway has handled everything sent before it.
+    for i in range(2):
+        sentinel = "pbxit-sentinel-%d-%s" % (i, os.urandom(4).hex())
+        opt = sipmsg.options(gip, gport, t, call_id=sentinel, local=(src_ip, 5060))
+        sipmsg.exchange(gip, gport, opt, t, timeout=1.0, src=(src_ip, 0))
+        harness.wait_until(lambda: pbx.received_containing(sentinel.encode()), 5,
+                           what="sentinel OPTIONS to pass through the gateway")
+    leaked = [name for name, marker, _ in sent if pbx.received_containing(marker.encode())]
+    harness.check(not leaked, "malformed messages reached the PBX through the gateway: %s"
+                  % ", ".join(leaked))
+    harness.check(gw.proc.alive(), "gateway died")
+
+
+harness.run(main, timeout=90)

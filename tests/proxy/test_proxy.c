@@ -1,0 +1,906 @@
+/*
+ * Edge-proxy logic, table-driven where the shape allows: a received message + context in,
+ * the expected action, destination and headers out. No sockets.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pbxguard/proxy/proxy.h"
+#include "pbxguard/sip/headers.h"
+#include "test.h"
+
+/* Interfaces: outside UDP and TLS on 203.0.113.1, inside UDP on 10.0.0.1. */
+#define L_OUT_UDP 0
+#define L_OUT_TLS 1
+#define L_IN_UDP 2
+#define L_IN_TCP 3
+
+static struct proxy px;  /* three interfaces, two upstreams */
+static struct proxy px1; /* one interface serving both sides */
+static char out[PROXY_OUT_CAP + 1];
+
+static struct pbx_addr addr(const char *s)
+{
+    struct pbx_addr a;
+    if (pbx_addr_parse(s, strlen(s), &a) != 0)
+        abort();
+    return a;
+}
+
+static void setup(void)
+{
+    struct proxy_settings set;
+    struct proxy_iface ifs[4];
+    struct proxy_upstream ups[2];
+    uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    struct flow_key fk;
+
+    proxy_settings_default(&set);
+    memset(ifs, 0, sizeof(ifs));
+    ifs[0] = (struct proxy_iface){L_OUT_UDP, PBX_TP_UDP, addr("203.0.113.1:5060"), {0},
+                                  PROXY_SIDE_OUTSIDE};
+    ifs[1] = (struct proxy_iface){L_OUT_TLS, PBX_TP_TLS, addr("203.0.113.1:5061"), {0},
+                                  PROXY_SIDE_OUTSIDE};
+    ifs[2] = (struct proxy_iface){L_IN_UDP, PBX_TP_UDP, addr("10.0.0.1:5060"), {0},
+                                  PROXY_SIDE_INSIDE};
+    ifs[3] = (struct proxy_iface){L_IN_TCP, PBX_TP_TCP, addr("10.0.0.1:5060"), {0},
+                                  PROXY_SIDE_INSIDE};
+    memset(ups, 0, sizeof(ups));
+    ups[0].ep.transport = PBX_TP_UDP;
+    ups[0].ep.addr = addr("10.0.0.5:5060");
+    ups[0].priority = 1;
+    ups[1].ep.transport = PBX_TP_UDP;
+    ups[1].ep.addr = addr("10.0.0.6:5060");
+    ups[1].priority = 2;
+    if (flow_key_init_secret(&fk, (const uint8_t *)"test secret 0123456789", 22) != 0)
+        abort();
+    if (proxy_init(&px, &set, ifs, 4, ups, 2, key, &fk) != 0)
+        abort();
+    ifs[0] = (struct proxy_iface){0, PBX_TP_UDP, addr("192.0.2.10:5060"), {0}, PROXY_SIDE_BOTH};
+    if (proxy_init(&px1, &set, ifs, 1, ups, 1, key, &fk) != 0)
+        abort();
+}
+
+static struct net_msg from(const char *remote, enum pbx_transport tp, unsigned listener,
+                           const char *local, uint64_t conn)
+{
+    struct net_msg in;
+    memset(&in, 0, sizeof(in));
+    in.transport = tp;
+    in.remote = addr(remote);
+    in.local = addr(local);
+    in.listener_id = listener;
+    in.conn_id = conn;
+    return in;
+}
+
+#define PHONE_UDP() from("198.51.100.7:5062", PBX_TP_UDP, L_OUT_UDP, "203.0.113.1:5060", 0)
+#define PHONE_TLS() from("198.51.100.8:40001", PBX_TP_TLS, L_OUT_TLS, "203.0.113.1:5061", 77)
+#define PBX_UDP() from("10.0.0.5:5060", PBX_TP_UDP, L_IN_UDP, "10.0.0.1:5060", 0)
+
+/* Parses text (LF line ends are turned into CRLF) and runs the proxy on it. */
+static int run(struct proxy *p, const char *text, struct net_msg in, struct proxy_action *act)
+{
+    static uint8_t buf[PROXY_OUT_CAP];
+    static struct sip_msg m;
+    size_t n = 0;
+    for (const char *s = text; *s && n + 2 < sizeof(buf); s++) {
+        if (*s == '\n')
+            buf[n++] = '\r';
+        buf[n++] = (uint8_t)*s;
+    }
+    in.buf = buf;
+    in.len = n;
+    int rc = sip_msg_parse(&m, buf, n,
+                           in.transport == PBX_TP_UDP ? SIP_PARSE_DATAGRAM : SIP_PARSE_STREAM);
+    if (rc != 0) {
+        fprintf(stderr, "parse failed: %d %s at %zu\n", rc, m.err_reason ? m.err_reason : "",
+                m.err_off);
+        return rc;
+    }
+    rc = proxy_process(p, &in, &m, act);
+    out[0] = '\0';
+    if (act->buf) {
+        memcpy(out, act->buf, act->len);
+        out[act->len] = '\0';
+    }
+    return rc;
+}
+
+/* Runs raw bytes (already CRLF) as received. */
+static int run_raw(struct proxy *p, const char *bytes, struct net_msg in, struct proxy_action *act)
+{
+    static struct sip_msg m;
+    static uint8_t buf[PROXY_OUT_CAP];
+    size_t n = strlen(bytes);
+    memcpy(buf, bytes, n);
+    in.buf = buf;
+    in.len = n;
+    int rc = sip_msg_parse(&m, buf, n, SIP_PARSE_DATAGRAM);
+    if (rc != 0)
+        return rc;
+    rc = proxy_process(p, &in, &m, act);
+    out[0] = '\0';
+    if (act->buf) {
+        memcpy(out, act->buf, act->len);
+        out[act->len] = '\0';
+    }
+    return rc;
+}
+
+/* The n-th header line named name (case-sensitive, long form) of out, value only. */
+static const char *hdr(const char *msg, const char *name, unsigned n)
+{
+    static char val[8][2048];
+    static unsigned slot;
+    size_t nl = strlen(name);
+    const char *p = strstr(msg, "\r\n");
+    while (p && p[2] != '\r') {
+        p += 2;
+        const char *e = strstr(p, "\r\n");
+        if (!e)
+            break;
+        if ((size_t)(e - p) > nl && strncmp(p, name, nl) == 0 && p[nl] == ':') { /* banned-ok */
+            if (n-- == 0) {
+                char *v = val[slot++ % 8];
+                const char *s = p + nl + 1;
+                while (*s == ' ')
+                    s++;
+                size_t len = (size_t)(e - s) < 2047 ? (size_t)(e - s) : 2047;
+                memcpy(v, s, len);
+                v[len] = '\0';
+                return v;
+            }
+        }
+        p = e;
+    }
+    return NULL;
+}
+
+static unsigned hdr_count(const char *msg, const char *name)
+{
+    unsigned n = 0;
+    while (hdr(msg, name, n))
+        n++;
+    return n;
+}
+
+/* branch=... of the top Via of msg. */
+static const char *top_branch(const char *msg)
+{
+    static char b[128];
+    const char *v = hdr(msg, "Via", 0);
+    const char *s = v ? strstr(v, "branch=") : NULL;
+    if (!s)
+        return "";
+    s += 7;
+    size_t n = strcspn(s, ";,");
+    if (n >= sizeof(b))
+        n = sizeof(b) - 1;
+    memcpy(b, s, n);
+    b[n] = '\0';
+    return b;
+}
+
+static const char *token_of(const char *uri_hdr)
+{
+    static char t[FLOW_TOKEN_MAX + 1];
+    const char *s = strstr(uri_hdr, "<sip:");
+    if (!s)
+        return "";
+    s += 5;
+    size_t n = strcspn(s, "@");
+    if (n > FLOW_TOKEN_MAX || s[n] != '@')
+        return "";
+    memcpy(t, s, n);
+    t[n] = '\0';
+    return t;
+}
+
+static const char *OPTIONS_OUT = "OPTIONS sip:100@203.0.113.1 SIP/2.0\n"
+                                 "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKopt1;rport\n"
+                                 "Max-Forwards: 70\n"
+                                 "From: <sip:100@example.com>;tag=f1\n"
+                                 "To: <sip:100@example.com>\n"
+                                 "Call-ID: opt-1@192.168.1.20\n"
+                                 "CSeq: 1 OPTIONS\n"
+                                 "User-Agent: Yealink SIP-T46S 66.85.0.5\n"
+                                 "Content-Length: 0\n\n";
+
+static void test_forward_to_upstream(void)
+{
+    struct proxy_action a;
+    CHECK_INT(run(&px, OPTIONS_OUT, PHONE_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK_INT(a.from, PROXY_SIDE_OUTSIDE);
+    CHECK_INT(a.to, PROXY_SIDE_INSIDE);
+    CHECK_INT(a.upstream, 0);
+    CHECK_INT(a.dest.transport, PBX_TP_UDP);
+    CHECK(pbx_addr_eq(&a.dest.addr, &(struct pbx_addr){0}, false) == false);
+    struct pbx_addr want = addr("10.0.0.5:5060");
+    CHECK(pbx_addr_eq(&a.dest.addr, &want, true));
+    CHECK_INT(a.dest.listener_id, L_IN_UDP);
+    /* Our Via on top, from the inside address only. */
+    const char *v0 = hdr(out, "Via", 0);
+    CHECK(v0 && strncmp(v0, "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK", 40) == 0); /* banned-ok */
+    CHECK(v0 && strstr(v0, ";fl=") != NULL);
+    CHECK(v0 && !strstr(v0, "203.0.113.1"));
+    /* received/rport on the phone's Via (RFC 3581). */
+    CHECK_STR(hdr(out, "Via", 1),
+              "SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKopt1;received=198.51.100.7;"
+              "rport=5062");
+    CHECK_STR(hdr(out, "Max-Forwards", 0), "69");
+    CHECK_INT(hdr_count(out, "Max-Forwards"), 1);
+    /* Towards the PBX the phone's User-Agent stays (the detection engine and the PBX want
+     * it); no Record-Route on OPTIONS. */
+    CHECK_STR(hdr(out, "User-Agent", 0), "Yealink SIP-T46S 66.85.0.5");
+    CHECK_INT(hdr_count(out, "Record-Route"), 0);
+    CHECK_STR(hdr(out, "Content-Length", 0), "0");
+    CHECK(strlen(out) > 4 && strcmp(out + strlen(out) - 4, "\r\n\r\n") == 0);
+}
+
+static const char *INVITE_OUT =
+    "INVITE sip:200@203.0.113.1 SIP/2.0\n"
+    "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKinv1\n"
+    "Max-Forwards: 70\n"
+    "From: \"Alice\" <sip:100@example.com>;tag=a1\n"
+    "To: <sip:200@example.com>\n"
+    "Call-ID: call-1@192.168.1.20\n"
+    "CSeq: 10 INVITE\n"
+    "Contact: <sip:100@192.168.1.20:5062>\n"
+    "Content-Type: application/sdp\n"
+    "Content-Length: 4\n\n"
+    "v=0\n";
+
+static void test_branch_determinism(void)
+{
+    struct proxy_action a;
+    char inv[64], inv2[64], cancel[64], ack[64], other[64];
+
+    CHECK_INT(run(&px, INVITE_OUT, PHONE_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    snprintf(inv, sizeof(inv), "%s", top_branch(out));
+    CHECK_INT(strlen(inv), 7 + 16 + 8);
+    /* Retransmission: same branch. */
+    CHECK_INT(run(&px, INVITE_OUT, PHONE_UDP(), &a), 0);
+    snprintf(inv2, sizeof(inv2), "%s", top_branch(out));
+    CHECK_STR(inv, inv2);
+
+    CHECK_INT(run(&px,
+                  "CANCEL sip:200@203.0.113.1 SIP/2.0\n"
+                  "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKinv1\n"
+                  "Max-Forwards: 70\n"
+                  "From: \"Alice\" <sip:100@example.com>;tag=a1\n"
+                  "To: <sip:200@example.com>\n"
+                  "Call-ID: call-1@192.168.1.20\n"
+                  "CSeq: 10 CANCEL\n"
+                  "Content-Length: 0\n\n",
+                  PHONE_UDP(), &a),
+              0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK_INT(a.upstream, 0);
+    snprintf(cancel, sizeof(cancel), "%s", top_branch(out));
+    CHECK_STR(cancel, inv);
+
+    /* ACK of a non-2xx: same branch as the INVITE although the To tag is new. */
+    CHECK_INT(run(&px,
+                  "ACK sip:200@203.0.113.1 SIP/2.0\n"
+                  "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKinv1\n"
+                  "Max-Forwards: 70\n"
+                  "From: \"Alice\" <sip:100@example.com>;tag=a1\n"
+                  "To: <sip:200@example.com>;tag=pbx9\n"
+                  "Call-ID: call-1@192.168.1.20\n"
+                  "CSeq: 10 ACK\n"
+                  "Content-Length: 0\n\n",
+                  PHONE_UDP(), &a),
+              0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    snprintf(ack, sizeof(ack), "%s", top_branch(out));
+    CHECK_STR(ack, inv);
+
+    /* Another transaction (new client branch): another branch. */
+    CHECK_INT(run(&px,
+                  "BYE sip:200@203.0.113.1 SIP/2.0\n"
+                  "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKbye1\n"
+                  "Max-Forwards: 70\n"
+                  "From: \"Alice\" <sip:100@example.com>;tag=a1\n"
+                  "To: <sip:200@example.com>;tag=pbx9\n"
+                  "Call-ID: call-1@192.168.1.20\n"
+                  "CSeq: 11 BYE\n"
+                  "Content-Length: 0\n\n",
+                  PHONE_UDP(), &a),
+              0);
+    snprintf(other, sizeof(other), "%s", top_branch(out));
+    CHECK(strcmp(other, inv) != 0);
+}
+
+static void test_max_forwards_and_loop(void)
+{
+    struct proxy_action a;
+    static char fwd[PROXY_OUT_CAP + 1];
+
+    CHECK_INT(run(&px,
+                  "OPTIONS sip:100@203.0.113.1 SIP/2.0\n"
+                  "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKmf0\n"
+                  "Max-Forwards: 0\n"
+                  "From: <sip:100@example.com>;tag=f1\n"
+                  "To: <sip:100@example.com>\n"
+                  "Call-ID: mf0\n"
+                  "CSeq: 1 OPTIONS\n\n",
+                  PHONE_UDP(), &a),
+              0);
+    CHECK_INT(a.kind, PROXY_ACT_REPLY);
+    CHECK_INT(a.status, 483);
+    CHECK(strncmp(out, "SIP/2.0 483 Too Many Hops\r\n", 27) == 0); /* banned-ok */
+    CHECK(strstr(hdr(out, "To", 0), ";tag=") != NULL);
+    CHECK(strstr(hdr(out, "Via", 0), "received=198.51.100.7;rport=5062") != NULL);
+    CHECK_STR(hdr(out, "Call-ID", 0), "mf0");
+    CHECK_STR(hdr(out, "CSeq", 0), "1 OPTIONS");
+    struct pbx_addr back = addr("198.51.100.7:5062");
+    CHECK(pbx_addr_eq(&a.dest.addr, &back, true));
+    CHECK_INT(a.dest.listener_id, L_OUT_UDP);
+
+    /* Absent Max-Forwards: 70 inserted. */
+    CHECK_INT(run(&px,
+                  "OPTIONS sip:100@203.0.113.1 SIP/2.0\n"
+                  "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKnomf\n"
+                  "From: <sip:100@example.com>;tag=f1\n"
+                  "To: <sip:100@example.com>\n"
+                  "Call-ID: nomf\n"
+                  "CSeq: 1 OPTIONS\n\n",
+                  PHONE_UDP(), &a),
+              0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK_STR(hdr(out, "Max-Forwards", 0), "70");
+
+    /* Loop: what we forwarded comes back to us unchanged -> 482. */
+    CHECK_INT(run(&px, OPTIONS_OUT, PHONE_UDP(), &a), 0);
+    memcpy(fwd, out, strlen(out) + 1);
+    CHECK_INT(run_raw(&px, fwd, PHONE_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_REPLY);
+    CHECK_INT(a.status, 482);
+    /* A spiral (same request, new Request-URI) is not a loop. */
+    char *sp = strstr(fwd, "sip:100@203.0.113.1");
+    CHECK(sp != NULL);
+    if (sp)
+        memcpy(sp, "sip:101@203.0.113.1", 19);
+    CHECK_INT(run_raw(&px, fwd, PHONE_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+}
+
+static void test_record_route(void)
+{
+    struct proxy_action a;
+    /* UDP outside -> UDP inside on another interface: double Record-Route. */
+    CHECK_INT(run(&px, INVITE_OUT, PHONE_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    const char *rr = hdr(out, "Record-Route", 0);
+    CHECK(rr && strncmp(rr, "<sip:10.0.0.1:5060;transport=udp;lr>, <sip:", 43) == 0); /* banned-ok */
+    CHECK(rr && strstr(rr, "@203.0.113.1:5060;transport=udp;lr>") != NULL);
+    CHECK_INT(hdr_count(out, "Record-Route"), 1);
+
+    /* TLS phone: the outside entry says transport=tls, the inside one udp. */
+    struct net_msg tls = PHONE_TLS();
+    CHECK_INT(run(&px, INVITE_OUT, tls, &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    rr = hdr(out, "Record-Route", 0);
+    CHECK(rr && strncmp(rr, "<sip:10.0.0.1:5060;transport=udp;lr>", 36) == 0); /* banned-ok */
+    CHECK(rr && strstr(rr, "@203.0.113.1:5061;transport=tls;lr>") != NULL);
+    /* One interface for both sides: a single entry. */
+    struct net_msg one = from("198.51.100.7:5062", PBX_TP_UDP, 0, "192.0.2.10:5060", 0);
+    CHECK_INT(run(&px1, INVITE_OUT, one, &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    rr = hdr(out, "Record-Route", 0);
+    CHECK(rr && strstr(rr, "@192.0.2.10:5060;transport=udp;lr>") != NULL);
+    CHECK(rr && strchr(rr, ',') == NULL);
+    /* In-dialog requests are not record-routed. */
+    CHECK_INT(run(&px,
+                  "BYE sip:200@10.0.0.5 SIP/2.0\n"
+                  "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKbye2\n"
+                  "Max-Forwards: 70\n"
+                  "From: <sip:100@example.com>;tag=a1\n"
+                  "To: <sip:200@example.com>;tag=b1\n"
+                  "Call-ID: call-1@192.168.1.20\n"
+                  "CSeq: 11 BYE\n\n",
+                  PHONE_UDP(), &a),
+              0);
+    CHECK_INT(hdr_count(out, "Record-Route"), 0);
+}
+
+static const char *REGISTER_TLS = "REGISTER sip:example.com SIP/2.0\n"
+                                  "Via: SIP/2.0/TLS 192.168.1.30:40001;branch=z9hG4bKreg1\n"
+                                  "Max-Forwards: 70\n"
+                                  "From: <sip:300@example.com>;tag=r1\n"
+                                  "To: <sip:300@example.com>\n"
+                                  "Call-ID: reg-1\n"
+                                  "CSeq: 1 REGISTER\n"
+                                  "Supported: path, outbound\n"
+                                  "Contact: <sip:300@192.168.1.30:40001;transport=tls>"
+                                  ";reg-id=1;+sip.instance=\"<urn:uuid:1>\"\n"
+                                  "Expires: 600\n"
+                                  "Content-Length: 0\n\n";
+
+static void test_path_flow(void)
+{
+    struct proxy_action a;
+    char path[512], tok[FLOW_TOKEN_MAX + 1], req[2048];
+
+    CHECK_INT(run(&px, REGISTER_TLS, PHONE_TLS(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    const char *ph = hdr(out, "Path", 0);
+    CHECK(ph != NULL);
+    if (!ph)
+        return;
+    snprintf(path, sizeof(path), "%s", ph);
+    CHECK(strstr(path, "@10.0.0.1:5060;transport=udp;lr;ob>") != NULL);
+    snprintf(tok, sizeof(tok), "%s", token_of(path));
+    CHECK(strlen(tok) > 20);
+    /* The token names the phone's TLS connection. */
+    struct flow f;
+    CHECK_INT(flow_decode(&px.fkey, slice_cstr(tok), &f), 0);
+    CHECK_INT(f.transport, PBX_TP_TLS);
+    CHECK_INT(f.conn_id, 77);
+    CHECK_INT(f.listener_id, L_OUT_TLS);
+
+    /* The PBX calls the registered phone: Route to the Path URI -> over connection 77. */
+    snprintf(req, sizeof(req),
+             "INVITE sip:300@192.168.1.30:40001;transport=tls SIP/2.0\n"
+             "Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKpbx1\n"
+             "Max-Forwards: 70\n"
+             "Route: %s\n"
+             "From: <sip:200@example.com>;tag=p1\n"
+             "To: <sip:300@example.com>\n"
+             "Call-ID: pbx-call-1\n"
+             "CSeq: 1 INVITE\n"
+             "User-Agent: Asterisk PBX 20.5.0\n"
+             "Server: FPBX-16.0.40\n"
+             "Organization: Example Internal\n"
+             "Warning: 399 pbx.internal.lan \"Something\"\n"
+             "Content-Length: 0\n\n",
+             path);
+    CHECK_INT(run(&px, req, PBX_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK_INT(a.from, PROXY_SIDE_INSIDE);
+    CHECK_INT(a.to, PROXY_SIDE_OUTSIDE);
+    CHECK_INT(a.dest.transport, PBX_TP_TLS);
+    CHECK_INT(a.dest.conn_id, 77);
+    struct pbx_addr ph_addr = addr("198.51.100.8:40001");
+    CHECK(pbx_addr_eq(&a.dest.addr, &ph_addr, true));
+    CHECK_INT(hdr_count(out, "Route"), 0);
+    /* Our Via towards the phone: outside address and TLS; no inside address. */
+    const char *v0 = hdr(out, "Via", 0);
+    CHECK(v0 && strncmp(v0, "SIP/2.0/TLS 203.0.113.1:5061;", 29) == 0); /* banned-ok */
+    /* Version-revealing headers stripped or rewritten towards the outside. */
+    CHECK_INT(hdr_count(out, "User-Agent"), 0);
+    CHECK_INT(hdr_count(out, "Server"), 0);
+    CHECK_INT(hdr_count(out, "Organization"), 0);
+    CHECK_STR(hdr(out, "Warning", 0), "399 pbxguard \"Something\"");
+    /* Record-Route: the phone-facing entry (top) carries the token of its flow. */
+    const char *rr = hdr(out, "Record-Route", 0);
+    CHECK(rr && strstr(rr, "@203.0.113.1:5061;transport=tls;lr>, <sip:10.0.0.1:5060;"
+                           "transport=udp;lr>") != NULL);
+
+    /* Tampered token: refused, never forwarded. */
+    char *t = strstr(req, tok);
+    char orig = t ? t[5] : 0;
+    CHECK(t != NULL);
+    if (t)
+        t[5] = t[5] == '0' ? '1' : '0';
+    CHECK_INT(run(&px, req, PBX_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_REPLY);
+    CHECK_INT(a.status, 403);
+
+    /* Replace mode for User-Agent. */
+    px.set.expose[PROXY_EXPOSE_USER_AGENT].mode = PROXY_EXPOSE_REPLACE;
+    snprintf(px.set.expose[PROXY_EXPOSE_USER_AGENT].text, PROXY_EXPOSE_TEXT_MAX, "edge");
+    if (t)
+        t[5] = orig;
+    CHECK_INT(run(&px, req, PBX_UDP(), &a), 0);
+    CHECK_STR(hdr(out, "User-Agent", 0), "edge");
+    px.set.expose[PROXY_EXPOSE_USER_AGENT].mode = PROXY_EXPOSE_KEEP;
+    CHECK_INT(run(&px, req, PBX_UDP(), &a), 0);
+    CHECK_STR(hdr(out, "User-Agent", 0), "Asterisk PBX 20.5.0");
+    px.set.expose[PROXY_EXPOSE_USER_AGENT].mode = PROXY_EXPOSE_STRIP;
+}
+
+static void test_route_popping(void)
+{
+    struct proxy_action a;
+    char rr[512], req[2048], tok[FLOW_TOKEN_MAX + 1];
+
+    /* A call from the UDP phone creates the dialog's route set. */
+    CHECK_INT(run(&px, INVITE_OUT, PHONE_UDP(), &a), 0);
+    snprintf(rr, sizeof(rr), "%s", hdr(out, "Record-Route", 0));
+    const char *comma = strstr(rr, ", ");
+    CHECK(comma != NULL);
+    if (!comma)
+        return;
+    char inside[128], outside[FLOW_TOKEN_MAX + 128];
+    snprintf(inside, sizeof(inside), "%.*s", (int)(comma - rr), rr);
+    snprintf(outside, sizeof(outside), "%s", comma + 2);
+    snprintf(tok, sizeof(tok), "%s", token_of(outside));
+
+    /* Phone's BYE: route set = RR reversed: outside entry first. Both popped; to the PBX. */
+    snprintf(req, sizeof(req),
+             "BYE sip:200@10.0.0.5:5060 SIP/2.0\n"
+             "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKbye3\n"
+             "Max-Forwards: 70\n"
+             "Route: %s, %s\n"
+             "From: <sip:100@example.com>;tag=a1\n"
+             "To: <sip:200@example.com>;tag=b1\n"
+             "Call-ID: call-1@192.168.1.20\n"
+             "CSeq: 11 BYE\n\n",
+             outside, inside);
+    CHECK_INT(run(&px, req, PHONE_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK_INT(a.upstream, 0);
+    CHECK_INT(hdr_count(out, "Route"), 0);
+
+    /* Same with one more Route after ours (the PBX's own): it stays. */
+    snprintf(req, sizeof(req),
+             "BYE sip:200@10.0.0.6:5060 SIP/2.0\n"
+             "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKbye4\n"
+             "Max-Forwards: 70\n"
+             "Route: %s\n"
+             "Route: %s\n"
+             "Route: <sip:10.0.0.6:5060;lr>\n"
+             "From: <sip:100@example.com>;tag=a1\n"
+             "To: <sip:200@example.com>;tag=b1\n"
+             "Call-ID: call-1@192.168.1.20\n"
+             "CSeq: 12 BYE\n\n",
+             outside, inside);
+    CHECK_INT(run(&px, req, PHONE_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK_INT(a.upstream, 1);
+    CHECK_INT(hdr_count(out, "Route"), 1);
+    CHECK_STR(hdr(out, "Route", 0), "<sip:10.0.0.6:5060;lr>");
+
+    /* The PBX's BYE to the phone: route set = RR in order: inside entry first. */
+    snprintf(req, sizeof(req),
+             "BYE sip:100@192.168.1.20:5062 SIP/2.0\n"
+             "Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKpbye\n"
+             "Max-Forwards: 70\n"
+             "Route: %s, %s\n"
+             "From: <sip:200@example.com>;tag=b1\n"
+             "To: <sip:100@example.com>;tag=a1\n"
+             "Call-ID: call-1@192.168.1.20\n"
+             "CSeq: 5 BYE\n\n",
+             inside, outside);
+    CHECK_INT(run(&px, req, PBX_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK_INT(a.to, PROXY_SIDE_OUTSIDE);
+    struct pbx_addr phone = addr("198.51.100.7:5062");
+    CHECK(pbx_addr_eq(&a.dest.addr, &phone, true)); /* NAT binding, not 192.168.1.20 */
+    CHECK_INT(a.dest.listener_id, L_OUT_UDP);
+    CHECK_INT(hdr_count(out, "Route"), 0);
+    CHECK(strncmp(hdr(out, "Via", 0), "SIP/2.0/UDP 203.0.113.1:5060;", 29) == 0); /* banned-ok */
+
+    /* Strict-route fix-up (§16.4): Request-URI = our outside Record-Route URI. */
+    char ruri[FLOW_TOKEN_MAX + 128];
+    snprintf(ruri, sizeof(ruri), "%.*s", (int)strlen(outside) - 2, outside + 1);
+    snprintf(req, sizeof(req),
+             "BYE %s SIP/2.0\n"
+             "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKstrict\n"
+             "Max-Forwards: 70\n"
+             "Route: <sip:200@10.0.0.5:5060>\n"
+             "From: <sip:100@example.com>;tag=a1\n"
+             "To: <sip:200@example.com>;tag=b1\n"
+             "Call-ID: call-1@192.168.1.20\n"
+             "CSeq: 13 BYE\n\n",
+             ruri);
+    CHECK_INT(run(&px, req, PHONE_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK_INT(a.upstream, 0);
+    CHECK(strncmp(out, "BYE sip:200@10.0.0.5:5060 SIP/2.0\r\n", 35) == 0); /* banned-ok */
+    CHECK_INT(hdr_count(out, "Route"), 0);
+}
+
+static void test_responses(void)
+{
+    struct proxy_action a;
+    static char fwd[PROXY_OUT_CAP + 1];
+    char resp[4096];
+
+    CHECK_INT(run(&px, OPTIONS_OUT, PHONE_UDP(), &a), 0);
+    memcpy(fwd, out, strlen(out) + 1);
+    char via0[1024], via1[1024];
+    snprintf(via0, sizeof(via0), "%s", hdr(fwd, "Via", 0));
+    snprintf(via1, sizeof(via1), "%s", hdr(fwd, "Via", 1));
+
+    snprintf(resp, sizeof(resp),
+             "SIP/2.0 200 OK\n"
+             "Via: %s\n"
+             "Via: %s\n"
+             "From: <sip:100@example.com>;tag=f1\n"
+             "To: <sip:100@example.com>;tag=t9\n"
+             "Call-ID: opt-1@192.168.1.20\n"
+             "CSeq: 1 OPTIONS\n"
+             "Server: Asterisk PBX 20.5.0\n"
+             "Content-Length: 0\n\n",
+             via0, via1);
+    CHECK_INT(run(&px, resp, PBX_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK_INT(a.to, PROXY_SIDE_OUTSIDE);
+    struct pbx_addr phone = addr("198.51.100.7:5062");
+    CHECK(pbx_addr_eq(&a.dest.addr, &phone, true));
+    CHECK_INT(a.dest.listener_id, L_OUT_UDP);
+    CHECK_INT(hdr_count(out, "Via"), 1);
+    CHECK_STR(hdr(out, "Via", 0), via1);
+    CHECK_INT(hdr_count(out, "Server"), 0);
+    CHECK(strncmp(out, "SIP/2.0 200 OK\r\n", 16) == 0); /* banned-ok */
+
+    /* Both Vias in one header line. */
+    snprintf(resp, sizeof(resp),
+             "SIP/2.0 100 Trying\n"
+             "Via: %s, %s\n"
+             "From: <sip:100@example.com>;tag=f1\n"
+             "To: <sip:100@example.com>\n"
+             "Call-ID: opt-1@192.168.1.20\n"
+             "CSeq: 1 OPTIONS\n\n",
+             via0, via1);
+    CHECK_INT(run(&px, resp, PBX_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK_STR(hdr(out, "Via", 0), via1);
+
+    /* A response whose top Via is not ours: dropped. */
+    CHECK_INT(run(&px,
+                  "SIP/2.0 200 OK\n"
+                  "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK0123456789abcdef01234567\n"
+                  "Via: SIP/2.0/UDP 198.51.100.66:5060;branch=z9hG4bKx\n"
+                  "From: <sip:a@b>;tag=1\nTo: <sip:a@b>;tag=2\nCall-ID: x\nCSeq: 1 OPTIONS\n\n",
+                  PBX_UDP(), &a),
+              0);
+    CHECK_INT(a.kind, PROXY_ACT_DROP);
+    /* Our Via with a forged token: dropped. */
+    char forged[1024];
+    snprintf(forged, sizeof(forged), "%s", via0);
+    char *fl = strstr(forged, ";fl=");
+    if (fl)
+        fl[6] = fl[6] == 'a' ? 'b' : 'a';
+    snprintf(resp, sizeof(resp),
+             "SIP/2.0 200 OK\nVia: %s\nVia: %s\n"
+             "From: <sip:a@b>;tag=1\nTo: <sip:a@b>;tag=2\nCall-ID: x\nCSeq: 1 OPTIONS\n\n",
+             forged, via1);
+    CHECK_INT(run(&px, resp, PBX_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_DROP);
+    /* A genuine Via, but the response arrives from the outside: not reflected outside. */
+    snprintf(resp, sizeof(resp),
+             "SIP/2.0 200 OK\nVia: %s\nVia: %s\n"
+             "From: <sip:a@b>;tag=1\nTo: <sip:a@b>;tag=2\nCall-ID: x\nCSeq: 1 OPTIONS\n\n",
+             via0, via1);
+    CHECK_INT(run(&px, resp, PHONE_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_DROP);
+
+    /* TLS phone: the response goes back over its connection. */
+    CHECK_INT(run(&px, REGISTER_TLS, PHONE_TLS(), &a), 0);
+    memcpy(fwd, out, strlen(out) + 1);
+    snprintf(via0, sizeof(via0), "%s", hdr(fwd, "Via", 0));
+    snprintf(via1, sizeof(via1), "%s", hdr(fwd, "Via", 1));
+    snprintf(resp, sizeof(resp),
+             "SIP/2.0 401 Unauthorized\nVia: %s\nVia: %s\n"
+             "From: <sip:300@example.com>;tag=r1\nTo: <sip:300@example.com>;tag=x\n"
+             "Call-ID: reg-1\nCSeq: 1 REGISTER\n"
+             "WWW-Authenticate: Digest realm=\"example.com\", nonce=\"abc\"\n"
+             "Content-Length: 0\n\n",
+             via0, via1);
+    CHECK_INT(run(&px, resp, PBX_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK_INT(a.dest.transport, PBX_TP_TLS);
+    CHECK_INT(a.dest.conn_id, 77);
+    CHECK(hdr(out, "WWW-Authenticate", 0) != NULL);
+}
+
+static void test_sides(void)
+{
+    struct proxy_action a;
+    /* Outside to an outside Request-URI: still only to the upstream (no open relay). */
+    CHECK_INT(run(&px,
+                  "INVITE sip:0044123456@198.51.100.99:5060 SIP/2.0\n"
+                  "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKrelay\n"
+                  "Max-Forwards: 70\n"
+                  "Route: <sip:198.51.100.99;lr>\n"
+                  "From: <sip:100@example.com>;tag=x1\n"
+                  "To: <sip:0044123456@example.com>\n"
+                  "Call-ID: relay-1\n"
+                  "CSeq: 1 INVITE\n\n",
+                  PHONE_UDP(), &a),
+              0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK_INT(a.to, PROXY_SIDE_INSIDE);
+    CHECK_INT(a.upstream, 0);
+    /* A non-upstream on the PBX-facing socket: dropped. */
+    struct net_msg rogue = from("10.0.0.99:5060", PBX_TP_UDP, L_IN_UDP, "10.0.0.1:5060", 0);
+    CHECK_INT(run(&px, OPTIONS_OUT, rogue, &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_DROP);
+    /* The PBX to an IP literal outside (a trunk): forwarded there over the outside socket. */
+    CHECK_INT(run(&px,
+                  "OPTIONS sip:trunk@198.51.100.50:5070 SIP/2.0\n"
+                  "Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKq1\n"
+                  "Max-Forwards: 70\n"
+                  "From: <sip:pbx@example.com>;tag=q1\n"
+                  "To: <sip:trunk@198.51.100.50>\n"
+                  "Call-ID: q1\n"
+                  "CSeq: 1 OPTIONS\n\n",
+                  PBX_UDP(), &a),
+              0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    struct pbx_addr trunk = addr("198.51.100.50:5070");
+    CHECK(pbx_addr_eq(&a.dest.addr, &trunk, true));
+    CHECK_INT(a.dest.listener_id, L_OUT_UDP);
+    /* ...but never to a host name (no DNS on the packet path). */
+    CHECK_INT(run(&px,
+                  "OPTIONS sip:trunk@sip.example.net SIP/2.0\n"
+                  "Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKq2\n"
+                  "Max-Forwards: 70\n"
+                  "From: <sip:pbx@example.com>;tag=q1\n"
+                  "To: <sip:trunk@sip.example.net>\n"
+                  "Call-ID: q2\n"
+                  "CSeq: 1 OPTIONS\n\n",
+                  PBX_UDP(), &a),
+              0);
+    CHECK_INT(a.kind, PROXY_ACT_REPLY);
+    CHECK_INT(a.status, 478);
+    CHECK_INT(a.to, PROXY_SIDE_INSIDE);
+}
+
+static void test_validation_replies(void)
+{
+    struct proxy_action a;
+    CHECK_INT(run(&px,
+                  "OPTIONS mailto:a@example.com SIP/2.0\n"
+                  "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKs1\n"
+                  "Max-Forwards: 70\n"
+                  "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>\n"
+                  "Call-ID: s1\nCSeq: 1 OPTIONS\n\n",
+                  PHONE_UDP(), &a),
+              0);
+    CHECK_INT(a.kind, PROXY_ACT_REPLY);
+    CHECK_INT(a.status, 416);
+
+    CHECK_INT(run(&px,
+                  "OPTIONS sip:a@example.com SIP/2.0\n"
+                  "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKs2\n"
+                  "Max-Forwards: 70\n"
+                  "Proxy-Require: foo, bar\n"
+                  "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>\n"
+                  "Call-ID: s2\nCSeq: 1 OPTIONS\n\n",
+                  PHONE_UDP(), &a),
+              0);
+    CHECK_INT(a.kind, PROXY_ACT_REPLY);
+    CHECK_INT(a.status, 420);
+    CHECK_STR(hdr(out, "Unsupported", 0), "foo, bar");
+
+    /* ACK is never answered, even when it would be rejected. */
+    CHECK_INT(run(&px,
+                  "ACK sip:a@example.com SIP/2.0\n"
+                  "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKs3\n"
+                  "Max-Forwards: 0\n"
+                  "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>;tag=2\n"
+                  "Call-ID: s3\nCSeq: 1 ACK\n\n",
+                  PHONE_UDP(), &a),
+              0);
+    CHECK_INT(a.kind, PROXY_ACT_DROP);
+}
+
+static void test_content_length(void)
+{
+    struct proxy_action a;
+    /* Datagram without Content-Length: the body is the rest of the datagram (§18.3). */
+    CHECK_INT(run(&px,
+                  "MESSAGE sip:200@203.0.113.1 SIP/2.0\n"
+                  "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKcl1\n"
+                  "Max-Forwards: 70\n"
+                  "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>\n"
+                  "Call-ID: cl1\nCSeq: 1 MESSAGE\nContent-Type: text/plain\n\n"
+                  "hello",
+                  PHONE_UDP(), &a),
+              0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK_STR(hdr(out, "Content-Length", 0), "5");
+    CHECK(strcmp(out + strlen(out) - 9, "\r\n\r\nhello") == 0);
+    /* Trailing bytes past Content-Length are not forwarded. */
+    CHECK_INT(run(&px,
+                  "MESSAGE sip:200@203.0.113.1 SIP/2.0\n"
+                  "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKcl2\n"
+                  "Max-Forwards: 70\n"
+                  "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>\n"
+                  "Call-ID: cl2\nCSeq: 1 MESSAGE\nContent-Type: text/plain\n"
+                  "l: 2\n\n"
+                  "hello",
+                  PHONE_UDP(), &a),
+              0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK_STR(hdr(out, "Content-Length", 0), "2");
+    CHECK_INT(hdr_count(out, "l"), 0);
+    CHECK(strcmp(out + strlen(out) - 6, "\r\n\r\nhe") == 0);
+}
+
+static void test_size_and_upstreams(void)
+{
+    struct proxy_action a;
+    static char big[8192];
+    char body[3001];
+    memset(body, 'x', 3000);
+    body[3000] = '\0';
+    snprintf(big, sizeof(big),
+             "MESSAGE sip:200@203.0.113.1 SIP/2.0\n"
+             "Via: SIP/2.0/TLS 198.51.100.8:40001;branch=z9hG4bKbig\n"
+             "Max-Forwards: 70\n"
+             "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>\n"
+             "Call-ID: big\nCSeq: 1 MESSAGE\nContent-Type: text/plain\n"
+             "Content-Length: 3000\n\n%s",
+             body);
+    CHECK_INT(run(&px, big, PHONE_TLS(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_REPLY);
+    CHECK_INT(a.status, 513);
+    CHECK_INT(a.dest.conn_id, 77);
+    px.ups[0].tcp_fallback = true;
+    CHECK_INT(run(&px, big, PHONE_TLS(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK_INT(a.dest.transport, PBX_TP_TCP);
+    CHECK(strncmp(hdr(out, "Via", 0), "SIP/2.0/TCP 10.0.0.1:5060;", 26) == 0); /* banned-ok */
+    px.ups[0].tcp_fallback = false;
+
+    /* Health checks: an OPTIONS to each upstream; its answer is consumed, not forwarded. */
+    CHECK_INT(proxy_health_request(&px, 0, 1000, &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    static char probe[2048];
+    snprintf(probe, sizeof(probe), "%.*s", (int)a.len, (const char *)a.buf);
+    CHECK(strncmp(probe, "OPTIONS sip:10.0.0.5:5060 SIP/2.0\r\n", 35) == 0); /* banned-ok */
+    char resp[2048];
+    snprintf(resp, sizeof(resp),
+             "SIP/2.0 200 OK\nVia: %s\nFrom: %s\nTo: %s;tag=u\nCall-ID: %s\nCSeq: %s\n\n",
+             hdr(probe, "Via", 0), hdr(probe, "From", 0), hdr(probe, "To", 0),
+             hdr(probe, "Call-ID", 0), hdr(probe, "CSeq", 0));
+    CHECK_INT(run(&px, resp, PBX_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_HEALTH);
+    CHECK_INT(a.upstream, 0);
+    CHECK_INT(a.status, 200);
+    CHECK_INT(proxy_health_result(&px, 0, true), 0);
+    /* The same answer again (replay) is not taken. */
+    CHECK_INT(run(&px, resp, PBX_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_DROP);
+
+    /* Failover with hysteresis: 3 failures take upstream 0 down; 2 successes bring it up. */
+    CHECK_INT(proxy_upstream_pick(&px, SLICE_LIT("k")), 0);
+    CHECK_INT(proxy_health_result(&px, 0, false), 0);
+    CHECK_INT(proxy_health_result(&px, 0, false), 0);
+    CHECK_INT(proxy_health_result(&px, 0, false), 1);
+    CHECK(!px.ups[0].up);
+    CHECK_INT(proxy_upstream_pick(&px, SLICE_LIT("k")), 1);
+    CHECK_INT(run(&px, OPTIONS_OUT, PHONE_UDP(), &a), 0);
+    CHECK_INT(a.upstream, 1);
+    struct pbx_addr second = addr("10.0.0.6:5060");
+    CHECK(pbx_addr_eq(&a.dest.addr, &second, true));
+    /* All down: 503 with Retry-After. */
+    for (int i = 0; i < 3; i++)
+        (void)proxy_health_result(&px, 1, false);
+    CHECK_INT(proxy_upstream_pick(&px, SLICE_LIT("k")), -ENOENT);
+    CHECK_INT(run(&px, OPTIONS_OUT, PHONE_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_REPLY);
+    CHECK_INT(a.status, 503);
+    CHECK_STR(hdr(out, "Retry-After", 0), "30");
+    CHECK_INT(proxy_health_result(&px, 0, true), 0);
+    CHECK_INT(proxy_health_result(&px, 0, true), 1);
+    CHECK_INT(proxy_upstream_pick(&px, SLICE_LIT("k")), 0);
+    (void)proxy_health_result(&px, 1, true);
+    (void)proxy_health_result(&px, 1, true);
+}
+
+int main(void)
+{
+    setup();
+    test_forward_to_upstream();
+    test_branch_determinism();
+    test_max_forwards_and_loop();
+    test_record_route();
+    test_path_flow();
+    test_route_popping();
+    test_responses();
+    test_sides();
+    test_validation_replies();
+    test_content_length();
+    test_size_and_upstreams();
+    return test_finish();
+}
