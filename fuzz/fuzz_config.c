@@ -102,8 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct json_writer w;
 
     cfg_diag_init(&d);
-    if (cfg_snapshot_load_buf("fuzz.yaml", (const char *)data, size, table,
-                              PBX_ARRAY_SIZE(table), &d, &s) == 0) {
+    if (cfg_snapshot_load_buf("fuzz.yaml", (const char *)data, size, table, PBX_ARRAY_SIZE(table),
+                              &d, &s) == 0) {
         const struct general_config *g = general_config_get(s);
         if (!g || !g->data_dir)
             __builtin_trap();

@@ -29,6 +29,9 @@ static void walk_params(struct slice params)
 {
     struct sip_param_iter it;
     struct sip_param p;
+    /* Absent slices are skipped: the walkers compute p + len, undefined for NULL. */
+    if (!params.p)
+        return;
     sip_param_iter_init(&it, params);
     while (sip_param_next(&it, &p) == 1) {
         touch(p.name);
@@ -78,12 +81,14 @@ static void walk_digest(const struct sip_msg *m, enum sip_hdr_id id)
         touch(d.uri);
         struct sip_auth_iter it;
         struct slice name, value, tok, rest = d.qop;
-        sip_auth_iter_init(&it, d.params);
-        while (sip_auth_param_next(&it, &name, &value) == 1) {
-            touch(name);
-            touch(value);
+        if (d.params.p) {
+            sip_auth_iter_init(&it, d.params);
+            while (sip_auth_param_next(&it, &name, &value) == 1) {
+                touch(name);
+                touch(value);
+            }
         }
-        while (sip_qop_next(&rest, &tok) == 1)
+        while (rest.p && sip_qop_next(&rest, &tok) == 1)
             touch(tok);
     }
 }
@@ -99,7 +104,8 @@ static void walk_sdp(struct slice body)
         struct slice rest = s.media[i].fmts, w, v;
         while (sip_sdp_word_next(&rest, &w) == 1)
             touch(w);
-        for (unsigned k = 0; k < 4 && sip_sdp_attr(s.media[i].attrs, "rtpmap", k, &v); k++)
+        for (unsigned k = 0;
+             s.media[i].attrs.p && k < 4 && sip_sdp_attr(s.media[i].attrs, "rtpmap", k, &v); k++)
             touch(v);
         const struct sip_sdp_conn *c = sip_sdp_media_conn(&s, i);
         if (c)
@@ -158,9 +164,11 @@ static void walk_msg(const struct sip_msg *m)
     }
     struct sip_value_iter it;
     struct slice item;
-    sip_value_iter_init(&it, m, SIP_HDR_SUPPORTED);
-    while (sip_value_next(&it, &item) == 1)
-        touch(item);
+    if (sip_msg_hdr_count(m, SIP_HDR_SUPPORTED)) {
+        sip_value_iter_init(&it, m, SIP_HDR_SUPPORTED);
+        while (sip_value_next(&it, &item) == 1)
+            touch(item);
+    }
     if (slice_present(m->body) && m->body.len)
         walk_sdp(m->body);
     sink += sip_anomaly_fmt(m->anomalies, buf, sizeof(buf));

@@ -37,8 +37,7 @@ static int run_file(const char *path)
     }
     struct stat st;
     if (fstat(fileno(fp), &st) != 0 || st.st_size < 0 || st.st_size > REPLAY_MAX_INPUT) {
-        fprintf(stderr, "replay: %s: unreadable or larger than %u bytes\n", path,
-                REPLAY_MAX_INPUT);
+        fprintf(stderr, "replay: %s: unreadable or larger than %u bytes\n", path, REPLAY_MAX_INPUT);
         goto out;
     }
     size_t size = (size_t)st.st_size;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 #include "inspect.h"
@@ -79,6 +80,12 @@ static int inspect_path(struct inspect_ctx *c, const char *path)
     c->files++;
     if (!fp) {
         rc = -errno;
+        fprintf(stderr, "inspect: %s: %s\n", esc_s(&eb, slice_cstr(path)), strerror(-rc));
+        goto out;
+    }
+    struct stat st;
+    if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+        rc = -EISDIR;
         fprintf(stderr, "inspect: %s: %s\n", esc_s(&eb, slice_cstr(path)), strerror(-rc));
         goto out;
     }
@@ -160,11 +167,10 @@ int cmd_inspect(int argc, char **argv)
             "inspect: %llu file%s, %llu message%s: %llu valid, %llu invalid; skipped %llu "
             "non-SIP payload%s, %llu keep-alive%s, %llu undecodable frame%s\n",
             (unsigned long long)c.files, c.files == 1 ? "" : "s", (unsigned long long)c.messages,
-            c.messages == 1 ? "" : "s", (unsigned long long)c.valid,
-            (unsigned long long)c.invalid, (unsigned long long)c.non_sip,
-            c.non_sip == 1 ? "" : "s", (unsigned long long)c.keepalives,
-            c.keepalives == 1 ? "" : "s", (unsigned long long)c.bad_frames,
-            c.bad_frames == 1 ? "" : "s");
+            c.messages == 1 ? "" : "s", (unsigned long long)c.valid, (unsigned long long)c.invalid,
+            (unsigned long long)c.non_sip, c.non_sip == 1 ? "" : "s",
+            (unsigned long long)c.keepalives, c.keepalives == 1 ? "" : "s",
+            (unsigned long long)c.bad_frames, c.bad_frames == 1 ? "" : "s");
     if (c.io_errors)
         return 2;
     return c.invalid ? 1 : 0;

@@ -4,15 +4,21 @@
  * the two functions, so no include is needed here; the subsystem's own header keeps the
  * authoritative prototypes (cfg_section_load_fn / cfg_section_free_fn signatures).
  */
+#include <string.h>
+
 #include "config_sections.h"
 
 #include "pbxguard/core/config.h"
+#include "pbxguard/core/event.h"
+#include "pbxguard/core/log.h"
 
 /* clang-format off */
 #define APP_CONFIG_SECTIONS(X)                                   \
     X("general", general_config_load, general_config_free)       \
     X("log",     log_config_load,     log_config_free)           \
-    X("events",  ev_config_load,      ev_config_free)
+    X("events",  ev_config_load,      ev_config_free)            \
+    X("fraud",   fraud_config_load,   fraud_config_free)         \
+    X("gateway", gateway_config_load, gateway_config_free)
 /* clang-format on */
 
 #define APP_DECLARE_SECTION(name, load, free_fn)                                                   \
@@ -32,4 +38,24 @@ int app_config_load(const char *path, struct cfg_diag *d, struct cfg_snapshot **
 int app_config_reload(struct cfg_live *live, const char *path, struct cfg_diag *d)
 {
     return cfg_live_reload(live, path, app_config_sections, app_config_sections_count, d);
+}
+
+int app_config_apply_core(const struct cfg_snapshot *s)
+{
+    const struct log_config *lc = cfg_snapshot_section(s, "log");
+    const struct ev_config *ec = cfg_snapshot_section(s, "events");
+    int rc = 0, r;
+
+    if (lc && (r = log_configure(lc)) != 0) {
+        log_error("log: cannot open %s: %s (keeping the previous destination)",
+                  lc->path ? lc->path : "destination", strerror(-r));
+        rc = r;
+    }
+    if (ec && (r = ev_open(ec)) != 0) {
+        log_error("events: cannot open %s: %s (keeping the previous destination)",
+                  ec->path ? ec->path : "destination", strerror(-r));
+        if (!rc)
+            rc = r;
+    }
+    return rc;
 }

@@ -18,4 +18,12 @@ PBX_WUR int app_config_load(const char *path, struct cfg_diag *d, struct cfg_sna
 /* cfg_live_reload with the table above (SIGHUP). */
 PBX_WUR int app_config_reload(struct cfg_live *live, const char *path, struct cfg_diag *d);
 
+/*
+ * Applies the core sections of a published snapshot to the process: log destination and level
+ * (log_configure) and the event sink (ev_open). Call after start-up and after each successful
+ * reload. Each part keeps its previous setting when it fails; returns 0 or the first -errno,
+ * and logs what failed.
+ */
+PBX_WUR int app_config_apply_core(const struct cfg_snapshot *s);
+
 #endif

@@ -28,9 +28,9 @@ struct inspect_ctx {
     uint64_t messages;
     uint64_t valid;
     uint64_t invalid;
-    uint64_t non_sip;     /* UDP payloads / TCP streams that are not SIP */
-    uint64_t keepalives;  /* CRLF and NUL keep-alives */
-    uint64_t bad_frames;  /* frames that could not be decoded */
+    uint64_t non_sip;    /* UDP payloads / TCP streams that are not SIP */
+    uint64_t keepalives; /* CRLF and NUL keep-alives */
+    uint64_t bad_frames; /* frames that could not be decoded */
     uint64_t io_errors;
 };
 
@@ -66,8 +66,8 @@ bool inspect_message(struct inspect_ctx *c, const struct inspect_src *s, const u
  * Reports bytes that could not be framed as a message (no parse result to show): reason at
  * byte err_off of buf[0..len). Counts one invalid message.
  */
-void inspect_framing_error(struct inspect_ctx *c, const struct inspect_src *s,
-                           const uint8_t *buf, size_t len, size_t err_off, const char *reason);
+void inspect_framing_error(struct inspect_ctx *c, const struct inspect_src *s, const uint8_t *buf,
+                           size_t len, size_t err_off, const char *reason);
 
 /* True when a datagram or stream start looks like SIP (a request or status line). */
 bool inspect_looks_like_sip(const uint8_t *p, size_t n);

@@ -25,6 +25,7 @@ struct tcp_state {
     bool not_sip;
     bool broken; /* a framing error: the rest of this stream cannot be delimited */
     uint64_t first_frame;
+    uint64_t last_frame;
     uint64_t stream_off;
     struct sip_framer fr;
 };
@@ -67,6 +68,7 @@ static void tcp_src(const struct cap_run *r, const struct flow *f, const struct 
 static void drain_flow(struct cap_run *r, struct flow *f, bool reassembled)
 {
     struct tcp_state *st = flow_user(f);
+    st->last_frame = r->frame;
     if (!st->init) {
         sip_framer_init(&st->fr);
         st->init = true;
@@ -132,6 +134,7 @@ static void finish_flow(struct flow *f, void *ctx)
     }
     struct inspect_src s;
     tcp_src(r, f, st, false, &s);
+    s.frame = st->last_frame;
     s.ts_us = f->last_us;
     inspect_framing_error(r->c, &s, data, len, len, "capture ended inside the message");
 }

@@ -150,7 +150,7 @@ static void text_headers(FILE *out, const struct sip_msg *m)
     else
         snprintf(num, sizeof(num), "absent");
     fprintf(out, "    %-15s %s", "content-length", num);
-    if (slice_present(m->body))
+    if (slice_present(m->body) && (int64_t)m->body.len != m->content_length)
         fprintf(out, " (body %zu bytes)", m->body.len);
     fputc('\n', out);
     if (slice_present(v = sip_msg_hdr_value(m, SIP_HDR_CONTENT_TYPE, 0)))
@@ -465,8 +465,8 @@ bool inspect_message(struct inspect_ctx *c, const struct inspect_src *s, const u
     return valid;
 }
 
-void inspect_framing_error(struct inspect_ctx *c, const struct inspect_src *s,
-                           const uint8_t *buf, size_t len, size_t err_off, const char *reason)
+void inspect_framing_error(struct inspect_ctx *c, const struct inspect_src *s, const uint8_t *buf,
+                           size_t len, size_t err_off, const char *reason)
 {
     struct slice line = first_line(buf, len);
     c->messages++;

@@ -37,8 +37,7 @@ bool audit_addr_is_any(const char *addr)
     if (!addr)
         return true;
     host_part(addr, h, sizeof(h));
-    return h[0] == '\0' || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0 ||
-           strcmp(h, "*") == 0;
+    return h[0] == '\0' || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0 || strcmp(h, "*") == 0;
 }
 
 bool audit_addr_is_private(const char *addr)

@@ -94,8 +94,7 @@ static struct ast_section *find_last(struct ast_conf *c, const char *name)
     return NULL;
 }
 
-static int new_section(struct parse_state *st, const char *name, const char *file,
-                       unsigned line)
+static int new_section(struct parse_state *st, const char *name, const char *file, unsigned line)
 {
     struct ast_conf *c = st->c;
     if (c->nsecs == c->cap) {

@@ -250,7 +250,6 @@ static int analyse(const struct audit_check *self, const struct audit_ctx *ctx,
                    struct audit_report *r, const struct entry *e)
 {
     struct walk w;
-    char ev[AUDIT_MAX_EVIDENCE];
     int reached = 0;
     const struct sample *first = NULL;
     char path[AUDIT_MAX_EVIDENCE] = "";
@@ -271,14 +270,12 @@ static int analyse(const struct audit_check *self, const struct audit_ctx *ctx,
     }
     if (!first)
         return 0;
-    snprintf(ev, sizeof(ev), "%s lands in [%s]; %s %s reaches a trunk%s (%d of %zu samples)",
-             e->how, e->context, first->what, first->number, path, reached,
-             PBX_ARRAY_SIZE(samples));
-    return audit_report_add(r, self, e->file, e->line, "%s", ev);
+    return audit_report_add(
+        r, self, e->file, e->line, "%s lands in [%s]; %s %s reaches a trunk%s (%d of %zu samples)",
+        e->how, e->context, first->what, first->number, path, reached, PBX_ARRAY_SIZE(samples));
 }
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     int rc = 0;
     if (!ctx->has_ext)
@@ -290,8 +287,8 @@ static int run(const struct audit_check *self, const struct audit_ctx *ctx,
         if (g && (!ag || ast_true(ag))) {
             const char *c = ast_section_get(g, "context", &cv);
             const struct ast_var *at = cv ? cv : av;
-            struct entry e = {c ? c : "default", at ? at->file : g->file,
-                              at ? at->line : g->line, "sip.conf guest (allowguest)"};
+            struct entry e = {c ? c : "default", at ? at->file : g->file, at ? at->line : g->line,
+                              "sip.conf guest (allowguest)"};
             rc = analyse(self, ctx, r, &e);
             if (rc)
                 return rc;
@@ -306,8 +303,8 @@ static int run(const struct audit_check *self, const struct audit_ctx *ctx,
             continue;
         if (ast_section_is_type(s, "endpoint") && strcasecmp(s->name, "anonymous") == 0) {
             const char *c = ast_section_get(s, "context", &cv);
-            struct entry e = {c ? c : "default", cv ? cv->file : s->file,
-                              cv ? cv->line : s->line, "PJSIP anonymous endpoint"};
+            struct entry e = {c ? c : "default", cv ? cv->file : s->file, cv ? cv->line : s->line,
+                              "PJSIP anonymous endpoint"};
             rc = analyse(self, ctx, r, &e);
         } else if (ast_section_is_type(s, "identify")) {
             const struct ast_var *mv;

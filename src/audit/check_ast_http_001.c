@@ -2,8 +2,7 @@
 #include "checks.h"
 #include "ctx.h"
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     const struct ast_var *ev, *bv;
     if (!ctx->has_http)
@@ -24,9 +23,9 @@ static int run(const struct audit_check *self, const struct audit_ctx *ctx,
         ari = ag && ast_true(ast_section_get(ag, "enabled", NULL));
     }
     const struct ast_var *v = bv ? bv : ev;
-    return audit_report_add(r, self, v->file, v->line, "[general] enabled=yes bindaddr=%s port=%s%s",
-                            bind ? bind : "(unset)", port ? port : "8088",
-                            ari ? " (ARI enabled)" : "");
+    return audit_report_add(r, self, v->file, v->line,
+                            "[general] enabled=yes bindaddr=%s port=%s%s", bind ? bind : "(unset)",
+                            port ? port : "8088", ari ? " (ARI enabled)" : "");
 }
 
 const struct audit_check check_ast_http_001 = {

@@ -4,8 +4,7 @@
 #include "checks.h"
 #include "ctx.h"
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     if (!ctx->has_pjsip)
         return 0;
@@ -24,8 +23,8 @@ static int run(const struct audit_check *self, const struct audit_ctx *ctx,
         char mask[64];
         audit_mask_secret(pw, mask, sizeof(mask));
         bool same = strcasecmp(pw, user ? user : s->name) == 0;
-        int rc = audit_report_add(r, self, pv->file, pv->line, "[%s] password=%s%s", s->name,
-                                  mask, same ? " (equal to the user name)" : "");
+        int rc = audit_report_add(r, self, pv->file, pv->line, "[%s] password=%s%s", s->name, mask,
+                                  same ? " (equal to the user name)" : "");
         if (rc)
             return rc;
     }

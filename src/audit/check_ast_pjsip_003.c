@@ -10,8 +10,7 @@ static bool match_any(const char *v)
     return strstr(v, "0.0.0.0/0") || strstr(v, "::/0") || strcmp(v, "0.0.0.0") == 0;
 }
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     if (!ctx->has_pjsip)
         return 0;

@@ -4,16 +4,15 @@
 
 static bool has_acl(const struct ast_section *s)
 {
-    static const char *const keys[] = {"acl", "permit", "deny", "contact_acl", "contact_permit",
-                                        "contact_deny"};
+    static const char *const keys[] = {"acl",         "permit",         "deny",
+                                       "contact_acl", "contact_permit", "contact_deny"};
     for (size_t i = 0; i < PBX_ARRAY_SIZE(keys); i++)
         if (ast_section_get(s, keys[i], NULL))
             return true;
     return false;
 }
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     if (!ctx->has_pjsip)
         return 0;

@@ -5,8 +5,7 @@
 #include "checks.h"
 #include "ctx.h"
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     if (!ctx->has_pjsip)
         return 0;
@@ -27,8 +26,8 @@ static int run(const struct audit_check *self, const struct audit_ctx *ctx,
         bool default_port = !port || (v6 && !strstr(bind, "]:")) || strcmp(port, ":5060") == 0;
         if (!default_port)
             continue;
-        int rc = audit_report_add(r, self, bv->file, bv->line, "[%s] protocol=%s bind=%s",
-                                  s->name, proto ? proto : "udp", bind);
+        int rc = audit_report_add(r, self, bv->file, bv->line, "[%s] protocol=%s bind=%s", s->name,
+                                  proto ? proto : "udp", bind);
         if (rc)
             return rc;
     }

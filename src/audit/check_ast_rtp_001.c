@@ -4,8 +4,7 @@
 #include "checks.h"
 #include "ctx.h"
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     const struct ast_var *v;
     if (!ctx->has_rtp)

@@ -4,8 +4,7 @@
 #include "checks.h"
 #include "ctx.h"
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     if (!ctx->has_sip)
         return 0;
@@ -25,8 +24,7 @@ static int run(const struct audit_check *self, const struct audit_ctx *ctx,
         char mask[64];
         audit_mask_secret(secret, mask, sizeof(mask));
         int rc = audit_report_add(r, self, sv->file, sv->line, "[%s] secret=%s%s", s->name, mask,
-                                  strcasecmp(secret, user) == 0 ? " (equal to the user name)"
-                                                                : "");
+                                  strcasecmp(secret, user) == 0 ? " (equal to the user name)" : "");
         if (rc)
             return rc;
     }

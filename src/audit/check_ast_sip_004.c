@@ -5,8 +5,7 @@
 #include "checks.h"
 #include "ctx.h"
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     if (!ctx->has_sip)
         return 0;
@@ -19,8 +18,8 @@ static int run(const struct audit_check *self, const struct audit_ctx *ctx,
         if (!ins || (!strcasestr(ins, "invite") && strcasecmp(ins, "very") != 0))
             continue;
         const char *host = ast_section_get(s, "host", NULL);
-        int rc = audit_report_add(r, self, v->file, v->line, "[%s] insecure=%s host=%s",
-                                  s->name, ins, host ? host : "(unset)");
+        int rc = audit_report_add(r, self, v->file, v->line, "[%s] insecure=%s host=%s", s->name,
+                                  ins, host ? host : "(unset)");
         if (rc)
             return rc;
     }

@@ -4,8 +4,7 @@
 #include "checks.h"
 #include "ctx.h"
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     if (!ctx->has_freeswitch)
         return 0;
@@ -15,8 +14,7 @@ static int run(const struct audit_check *self, const struct audit_ctx *ctx,
     char mask[64];
     audit_mask_secret(v->value, mask, sizeof(mask));
     return audit_report_add(r, self, v->file, v->line, "password=%s%s", mask,
-                            strcasecmp(v->value, "ClueCon") == 0 ? " (the shipped default)"
-                                                                 : "");
+                            strcasecmp(v->value, "ClueCon") == 0 ? " (the shipped default)" : "");
 }
 
 const struct audit_check check_fs_esl_001 = {

@@ -6,8 +6,7 @@
 #include "ctx.h"
 #include "host.h"
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     struct host_version v[16];
     size_t n = host_versions(ctx, v, PBX_ARRAY_SIZE(v));
@@ -33,7 +32,8 @@ const struct audit_check check_host_db_001 = {
     .severity = AUDIT_SEV_MEDIUM,
     .scope = AUDIT_SCOPE_HOST,
     .title = "MariaDB/MySQL version past end of life",
-    .why = "The database holds extensions, secrets and CDRs; an unsupported server gets no security fixes.",
+    .why = "The database holds extensions, secrets and CDRs; an unsupported server gets no "
+           "security fixes.",
     .fix = "Upgrade MariaDB/MySQL to a supported release.",
     .run = run,
 };

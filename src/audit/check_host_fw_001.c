@@ -3,8 +3,7 @@
 #include "ctx.h"
 #include "host_fw.h"
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     struct host_fw fw;
     host_fw_read(ctx, &fw);

@@ -6,8 +6,7 @@
 #include "host.h"
 #include "host_os.h"
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     struct host_os os;
     int64_t eol;
@@ -18,8 +17,7 @@ static int run(const struct audit_check *self, const struct audit_ctx *ctx,
     if (ctx->today <= eol)
         return 0;
     return audit_report_add(r, self, os.file, os.line,
-                            "%s (ID=%s VERSION_ID=%s) reached end of life %" PRId64
-                            " days ago",
+                            "%s (ID=%s VERSION_ID=%s) reached end of life %" PRId64 " days ago",
                             name, os.id, os.version, ctx->today - eol);
 }
 

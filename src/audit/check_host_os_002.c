@@ -6,8 +6,7 @@
 #include "host.h"
 #include "host_os.h"
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     struct host_os os;
     int64_t eol;

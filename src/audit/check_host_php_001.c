@@ -6,8 +6,7 @@
 #include "ctx.h"
 #include "host.h"
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     struct host_version v[16];
     size_t n = host_versions(ctx, v, PBX_ARRAY_SIZE(v));
@@ -33,7 +32,8 @@ const struct audit_check check_host_php_001 = {
     .severity = AUDIT_SEV_MEDIUM,
     .scope = AUDIT_SCOPE_HOST,
     .title = "PHP version past end of life",
-    .why = "FreePBX and other web GUIs run on PHP; an unsupported PHP gets no fixes for remotely exploitable bugs.",
+    .why = "FreePBX and other web GUIs run on PHP; an unsupported PHP gets no fixes for remotely "
+           "exploitable bugs.",
     .fix = "Upgrade PHP to a supported branch (and the GUI with it).",
     .run = run,
 };

@@ -10,8 +10,7 @@ static bool wanted(const struct host_listen *l)
     return l->port == 5060 || l->port == 5061 || l->port == 5160;
 }
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     struct host_listen l[512];
     size_t n = host_listeners(ctx, l, PBX_ARRAY_SIZE(l));

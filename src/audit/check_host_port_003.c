@@ -7,11 +7,11 @@
 
 static bool wanted(const struct host_listen *l)
 {
-    return strcmp(l->proto, "tcp") == 0 && (l->port == 8088 || l->port == 8089 || l->port == 80 || l->port == 443);
+    return strcmp(l->proto, "tcp") == 0 &&
+           (l->port == 8088 || l->port == 8089 || l->port == 80 || l->port == 443);
 }
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     struct host_listen l[512];
     size_t n = host_listeners(ctx, l, PBX_ARRAY_SIZE(l));
@@ -33,6 +33,7 @@ const struct audit_check check_host_port_003 = {
     .scope = AUDIT_SCOPE_HOST,
     .title = "PBX web/HTTP port listening on a non-loopback address",
     .why = "Administration GUIs and ARI are frequent targets of remote exploits.",
-    .fix = "Restrict the web ports to management networks in the firewall or bind them to loopback.",
+    .fix =
+        "Restrict the web ports to management networks in the firewall or bind them to loopback.",
     .run = run,
 };

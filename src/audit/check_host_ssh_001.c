@@ -5,8 +5,7 @@
 #include "ctx.h"
 #include "host.h"
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     struct host_setting s;
     /* Since OpenSSH 7.0 the default is prohibit-password; only an explicit yes is open. */

@@ -5,15 +5,15 @@
 #include "ctx.h"
 #include "host_tls.h"
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     struct host_cert c[HOST_MAX_CERTS];
     size_t n = host_certs(ctx, c, PBX_ARRAY_SIZE(c));
     for (size_t i = 0; i < n; i++) {
         if (!(c[i].not_after >= ctx->today && c[i].not_after - ctx->today <= 30))
             continue;
-        int rc = audit_report_add(r, self, c[i].file, 0, "CN=%s expires in %" PRId64 " days", c[i].subject, c[i].not_after - ctx->today);
+        int rc = audit_report_add(r, self, c[i].file, 0, "CN=%s expires in %" PRId64 " days",
+                                  c[i].subject, c[i].not_after - ctx->today);
         if (rc)
             return rc;
     }

@@ -11,9 +11,9 @@
 #include "ctx.h"
 
 static const char *const auth_calls[] = {
-    "auth_check(",          "www_authorize(",        "proxy_authorize(", "pv_www_authenticate(",
-    "pv_proxy_authenticate(", "pv_auth_check(",      "www_authenticate(", "proxy_authenticate(",
-    "auth_db_check(",
+    "auth_check(",          "www_authorize(",         "proxy_authorize(",
+    "pv_www_authenticate(", "pv_proxy_authenticate(", "pv_auth_check(",
+    "www_authenticate(",    "proxy_authenticate(",    "auth_db_check(",
 };
 
 static bool is_auth(const char *text)
@@ -76,8 +76,7 @@ static bool covers_invite(const struct kam_stmt *s)
     return true;
 }
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     const struct kam_stmt *limited = NULL;
     if (!ctx->has_kamailio)

@@ -4,8 +4,7 @@
 #include "checks.h"
 #include "ctx.h"
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
     static const char *const calls[] = {"pike_check_req(", "pl_check(", "rl_check(",
                                         "rl_check_pipe("};
@@ -22,9 +21,9 @@ static int run(const struct audit_check *self, const struct audit_ctx *ctx,
     const struct kam_stmt *pike = kam_cfg_module(&ctx->kam, "pike");
     const struct kam_stmt *rr = kam_cfg_request_route(&ctx->kam);
     const struct kam_stmt *at = pike ? pike : rr;
-    return audit_report_add(r, self, at ? at->file : ctx->o->kamailio_file, at ? at->line : 0,
-                            "%s", pike ? "pike is loaded but pike_check_req() is never called"
-                                       : "no pike/pipelimit/ratelimit check in request_route");
+    return audit_report_add(r, self, at ? at->file : ctx->o->kamailio_file, at ? at->line : 0, "%s",
+                            pike ? "pike is loaded but pike_check_req() is never called"
+                                 : "no pike/pipelimit/ratelimit check in request_route");
 }
 
 const struct audit_check check_kam_flood_001 = {

@@ -5,12 +5,11 @@
 #include "checks.h"
 #include "ctx.h"
 
-static int run(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r)
+static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
-    static const char *const scanners[] = {"friendly-scanner", "sipvicious", "sipcli",
-                                           "sip-scan",         "vaxsipuseragent", "pplsip",
-                                           "iwar",             "sundayddr",  "friendly"};
+    static const char *const scanners[] = {"friendly-scanner", "sipvicious", "sipcli", "sip-scan",
+                                           "vaxsipuseragent",  "pplsip",     "iwar",   "sundayddr",
+                                           "friendly"};
     if (!ctx->has_kamailio)
         return 0;
     for (size_t i = 0; i < ctx->kam.n; i++) {

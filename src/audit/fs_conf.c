@@ -137,8 +137,8 @@ static int read_xml(struct fs_conf *c, const char *path, enum fs_kind kind, int 
         return 0;
     fclose(f);
     /* No network, no entity expansion: configuration files are data, not programs. */
-    xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                                XML_PARSE_NOWARNING | XML_PARSE_RECOVER);
+    xmlDocPtr doc = xmlReadFile(
+        path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_RECOVER);
     if (!doc) {
         fprintf(stderr, "audit: %s: not well-formed XML, skipped\n", path);
         return 0;

@@ -112,8 +112,8 @@ int host_sshd_get(const struct audit_ctx *ctx, const char *keyword, struct host_
 
 /* ---- end-of-life table ---- */
 
-static int eol_scan(const char *text, const char *product, const char *version,
-                    int64_t *eol_day, char *name, size_t cap)
+static int eol_scan(const char *text, const char *product, const char *version, int64_t *eol_day,
+                    char *name, size_t cap)
 {
     const char *p = text;
     while (*p) {

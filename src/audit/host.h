@@ -30,8 +30,8 @@ PBX_WUR int host_sshd_get(const struct audit_ctx *ctx, const char *keyword,
  * and version ("10", "7", "18.04", "7.4"). Returns 0 and the EOL day (days since epoch)
  * plus a display name, or -ENOENT when the table has no such entry.
  */
-PBX_WUR int host_eol_lookup(const struct audit_ctx *ctx, const char *product,
-                            const char *version, int64_t *eol_day, char *name, size_t cap);
+PBX_WUR int host_eol_lookup(const struct audit_ctx *ctx, const char *product, const char *version,
+                            int64_t *eol_day, char *name, size_t cap);
 
 /* A software version found on the host (PHP, MariaDB, MySQL). */
 struct host_version {
@@ -45,10 +45,10 @@ size_t host_versions(const struct audit_ctx *ctx, struct host_version *v, size_t
 
 /* A listening socket from /proc/net/{tcp,tcp6,udp,udp6}. */
 struct host_listen {
-    char proto[8];  /* "tcp", "udp" */
-    char addr[64];  /* textual local address */
+    char proto[8]; /* "tcp", "udp" */
+    char addr[64]; /* textual local address */
     unsigned port;
-    bool any;       /* bound to 0.0.0.0 or :: */
+    bool any; /* bound to 0.0.0.0 or :: */
     bool loopback;
     char file[1100];
     unsigned line;

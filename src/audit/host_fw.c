@@ -18,8 +18,7 @@ static void note(struct host_fw *fw, const char *what, const char *file, unsigne
 }
 
 /* nftables: a chain with "hook input" filters when its policy is drop or it drops/rejects. */
-static void read_nft(const struct audit_ctx *ctx, const char *path, struct host_fw *fw,
-                     int depth)
+static void read_nft(const struct audit_ctx *ctx, const char *path, struct host_fw *fw, int depth)
 {
     char line[1024];
     FILE *f = fopen(path, "r");
@@ -67,8 +66,8 @@ static void read_nft(const struct audit_ctx *ctx, const char *path, struct host_
             note(fw, "nftables", path, lineno);
             if (strstr(p, "policy drop") || strstr(p, "policy reject"))
                 fw->filters = true;
-        } else if (in_input && (strstr(p, " drop") || strncmp(p, "drop", 4) == 0 ||
-                                strstr(p, "reject"))) {
+        } else if (in_input &&
+                   (strstr(p, " drop") || strncmp(p, "drop", 4) == 0 || strstr(p, "reject"))) {
             fw->filters = true;
         }
         for (char *c = p; *c; c++) {
@@ -121,8 +120,7 @@ void host_fw_read(const struct audit_ctx *ctx, struct host_fw *fw)
     char path[1024], line[256];
     memset(fw, 0, sizeof(*fw));
     read_nft(ctx, audit_host_path(ctx, "/etc/nftables.conf", path, sizeof(path)), fw, 0);
-    read_nft(ctx, audit_host_path(ctx, "/etc/sysconfig/nftables.conf", path, sizeof(path)), fw,
-             0);
+    read_nft(ctx, audit_host_path(ctx, "/etc/sysconfig/nftables.conf", path, sizeof(path)), fw, 0);
     read_ipt(audit_host_path(ctx, "/etc/iptables/rules.v4", path, sizeof(path)), fw);
     read_ipt(audit_host_path(ctx, "/etc/sysconfig/iptables", path, sizeof(path)), fw);
     FILE *f = fopen(audit_host_path(ctx, "/etc/ufw/ufw.conf", path, sizeof(path)), "r");
@@ -138,8 +136,8 @@ void host_fw_read(const struct audit_ctx *ctx, struct host_fw *fw)
         fclose(f);
     }
     glob_t g;
-    if (glob(audit_host_path(ctx, "/etc/firewalld/zones/*.xml", path, sizeof(path)), 0, NULL,
-             &g) == 0) {
+    if (glob(audit_host_path(ctx, "/etc/firewalld/zones/*.xml", path, sizeof(path)), 0, NULL, &g) ==
+        0) {
         for (size_t i = 0; i < g.gl_pathc; i++) {
             note(fw, "firewalld", g.gl_pathv[i], 0);
             f = fopen(g.gl_pathv[i], "r");

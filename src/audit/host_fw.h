@@ -7,11 +7,11 @@
 struct audit_ctx;
 
 struct host_fw {
-    bool found;        /* some firewall configuration exists */
-    bool filters;      /* an input chain drops or rejects something (or defaults to drop) */
-    char file[1100];    /* the input chain (or the first file) for evidence */
+    bool found;      /* some firewall configuration exists */
+    bool filters;    /* an input chain drops or rejects something (or defaults to drop) */
+    char file[1100]; /* the input chain (or the first file) for evidence */
     unsigned line;
-    char what[128];    /* "nftables", "iptables", "ufw", "firewalld" */
+    char what[128]; /* "nftables", "iptables", "ufw", "firewalld" */
 };
 
 /*

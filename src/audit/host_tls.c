@@ -13,8 +13,8 @@
 #include "host_tls.h"
 
 static const char *const patterns[] = {
-    "/etc/asterisk/keys/*",    "/etc/kamailio/*",          "/etc/kamailio/tls/*",
-    "/etc/freeswitch/tls/*",   "/etc/pbxguard/tls/*",      "/etc/letsencrypt/live/*/*",
+    "/etc/asterisk/keys/*",  "/etc/kamailio/*",     "/etc/kamailio/tls/*",
+    "/etc/freeswitch/tls/*", "/etc/pbxguard/tls/*", "/etc/letsencrypt/live/*/*",
 };
 
 static bool cert_name(const char *p)
@@ -40,8 +40,8 @@ static void fill(struct host_cert *c, X509 *x, const char *file)
         int id = EVP_PKEY_get_base_id(pk);
         c->rsa_like = id == EVP_PKEY_RSA || id == EVP_PKEY_DSA || id == EVP_PKEY_DH;
     }
-    c->self_signed = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0 &&
-                     pk && X509_verify(x, pk) == 1;
+    c->self_signed = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0 && pk &&
+                     X509_verify(x, pk) == 1;
 }
 
 size_t host_certs(const struct audit_ctx *ctx, struct host_cert *v, size_t cap)

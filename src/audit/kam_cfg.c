@@ -64,8 +64,8 @@ static int emit(struct kparse *k, const char *text)
     size_t off = 0;
     cond[0] = '\0';
     for (int i = 0; i < k->nconds && off < sizeof(cond); i++)
-        off += (size_t)snprintf(cond + off, sizeof(cond) - off, "%s%s", i ? " && " : "",
-                                k->conds[i]);
+        off +=
+            (size_t)snprintf(cond + off, sizeof(cond) - off, "%s%s", i ? " && " : "", k->conds[i]);
     struct kam_stmt *s = &c->v[c->n];
     s->text = strdup(text);
     s->route = k->route ? strdup(k->route) : NULL;
@@ -85,8 +85,8 @@ static int emit(struct kparse *k, const char *text)
 /* Returns the route name if text opens a route block ("route[NAME]", "request_route"). */
 static bool route_header(const char *t, char *name, size_t cap)
 {
-    static const char *const kinds[] = {"request_route", "route",         "failure_route",
-                                        "onreply_route", "branch_route",  "reply_route",
+    static const char *const kinds[] = {"request_route", "route",        "failure_route",
+                                        "onreply_route", "branch_route", "reply_route",
                                         "event_route",   "onsend_route"};
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         size_t n = strlen(kinds[i]);
@@ -96,8 +96,7 @@ static bool route_header(const char *t, char *name, size_t cap)
         while (*p == ' ')
             p++;
         if (*p == '\0') {
-            snprintf(name, cap, "%s", strcmp(kinds[i], "route") == 0 ? "request_route"
-                                                                      : kinds[i]);
+            snprintf(name, cap, "%s", strcmp(kinds[i], "route") == 0 ? "request_route" : kinds[i]);
             return true;
         }
         if (*p == '[') {

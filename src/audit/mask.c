@@ -8,12 +8,12 @@
 
 /* Defaults shipped by PBX distributions and the words scanners try first. */
 static const char *const weak_words[] = {
-    "password", "passw0rd", "secret",   "admin",   "administrator", "asterisk", "freepbx",
-    "amp111",   "amp109",   "cluecon",  "voip",    "sip",           "welcome",  "qwerty",
-    "letmein",  "changeme", "test",     "guest",   "default",       "pass",     "abc123",
-    "trixbox",  "elastix",  "palosanto", "kamailio", "freeswitch",  "phone",    "user",
-    "root",     "toor",     "manager",  "pbx",     "iloveyou",      "monkey",   "dragon",
-    "master",   "shadow",   "sunshine", "football", "superman",     "trustno1", "private",
+    "password", "passw0rd", "secret",    "admin",    "administrator", "asterisk", "freepbx",
+    "amp111",   "amp109",   "cluecon",   "voip",     "sip",           "welcome",  "qwerty",
+    "letmein",  "changeme", "test",      "guest",    "default",       "pass",     "abc123",
+    "trixbox",  "elastix",  "palosanto", "kamailio", "freeswitch",    "phone",    "user",
+    "root",     "toor",     "manager",   "pbx",      "iloveyou",      "monkey",   "dragon",
+    "master",   "shadow",   "sunshine",  "football", "superman",      "trustno1", "private",
 };
 
 /* Minimum length below which a SIP/AMI secret falls to an online guessing run. */

@@ -1,42 +1,24 @@
-/*
- * Report writers: text (grouped by severity), JSON and SARIF 2.1.0. The JSON emitter is a
- * minimal string escaper local to the report; it is the one place to switch to the
- * project-wide JSON writer once there is one.
- */
+/* Report writers: text (grouped by severity), JSON and SARIF 2.1.0 (core JSON writer). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "pbxguard/audit/audit.h"
+#include "pbxguard/core/json.h"
 
-static void json_str(FILE *out, const char *s)
+/* A report is at most AUDIT_MAX_FINDINGS findings of bounded size; 64 MiB is ample. */
+#define JSON_OUT_MAX (64u << 20)
+
+/* Prints the finished document with a final newline; -EIO if the writer failed. */
+static int emit(FILE *out, struct json_writer *w)
 {
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", out);
-            break;
-        case '\\':
-            fputs("\\\\", out);
-            break;
-        case '\n':
-            fputs("\\n", out);
-            break;
-        case '\r':
-            fputs("\\r", out);
-            break;
-        case '\t':
-            fputs("\\t", out);
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
-        }
+    int rc = json_error(w);
+    if (rc == 0) {
+        fputs(json_cstr(w), out);
+        fputc('\n', out);
     }
-    fputc('"', out);
+    json_fini(w);
+    return rc ? -EIO : 0;
 }
 
 static void summary_counts(const struct audit_report *r, size_t counts[5])
@@ -46,19 +28,18 @@ static void summary_counts(const struct audit_report *r, size_t counts[5])
         counts[r->v[i].check->severity]++;
 }
 
-static int write_text(FILE *out, const struct audit_report *r, const char *tool,
-                      const char *target, bool colour)
+static int write_text(FILE *out, const struct audit_report *r, const char *tool, const char *target,
+                      bool colour)
 {
-    static const char *const col[] = {"\033[2m", "\033[36m", "\033[33m", "\033[31m",
-                                      "\033[1;31m"};
+    static const char *const col[] = {"\033[2m", "\033[36m", "\033[33m", "\033[31m", "\033[1;31m"};
     const char *reset = colour ? "\033[0m" : "";
     size_t counts[5];
     summary_counts(r, counts);
     fprintf(out, "pbxguard %s%s%s: %zu finding%s, grade %c (score %d/100)\n", tool,
             target ? " of " : "", target ? target : "", r->n, r->n == 1 ? "" : "s",
             audit_report_grade(r), audit_report_score(r));
-    fprintf(out, "  critical %zu, high %zu, medium %zu, low %zu, info %zu\n", counts[4],
-            counts[3], counts[2], counts[1], counts[0]);
+    fprintf(out, "  critical %zu, high %zu, medium %zu, low %zu, info %zu\n", counts[4], counts[3],
+            counts[2], counts[1], counts[0]);
     for (int sev = AUDIT_SEV_CRITICAL; sev >= AUDIT_SEV_INFO; sev--) {
         if (!counts[sev])
             continue;
@@ -87,44 +68,45 @@ static int write_text(FILE *out, const struct audit_report *r, const char *tool,
     return 0;
 }
 
-static int write_json(FILE *out, const struct audit_report *r, const char *tool,
-                      const char *target)
+static int write_json(FILE *out, const struct audit_report *r, const char *tool, const char *target)
 {
+    struct json_writer w;
     size_t counts[5];
+    char grade[2] = {audit_report_grade(r), '\0'};
+
     summary_counts(r, counts);
-    fprintf(out, "{\"schema\":\"pbxguard-report/1\",\"tool\":");
-    json_str(out, tool);
-    fprintf(out, ",\"version\":\"%s\",\"target\":", PBX_VERSION);
-    if (target)
-        json_str(out, target);
-    else
-        fputs("null", out);
-    fprintf(out, ",\"grade\":\"%c\",\"score\":%d,\"summary\":{", audit_report_grade(r),
-            audit_report_score(r));
+    json_init_dynamic(&w, JSON_OUT_MAX);
+    json_obj_begin(&w);
+    json_kv_str(&w, "schema", "pbxguard-report/1");
+    json_kv_str(&w, "tool", tool);
+    json_kv_str(&w, "version", PBX_VERSION);
+    json_kv_str(&w, "target", target); /* NULL writes null */
+    json_kv_str(&w, "grade", grade);
+    json_kv_int(&w, "score", audit_report_score(r));
+    json_key(&w, "summary");
+    json_obj_begin(&w);
     for (int s = AUDIT_SEV_CRITICAL; s >= AUDIT_SEV_INFO; s--)
-        fprintf(out, "\"%s\":%zu,", audit_severity_name((enum audit_severity)s), counts[s]);
-    fprintf(out, "\"total\":%zu},\"findings\":[", r->n);
+        json_kv_uint(&w, audit_severity_name((enum audit_severity)s), counts[s]);
+    json_kv_uint(&w, "total", r->n);
+    json_obj_end(&w);
+    json_key(&w, "findings");
+    json_arr_begin(&w);
     for (size_t i = 0; i < r->n; i++) {
         const struct audit_finding *f = &r->v[i];
-        fprintf(out, "%s\n{\"id\":", i ? "," : "");
-        json_str(out, f->check->id);
-        fprintf(out, ",\"severity\":\"%s\",\"title\":", audit_severity_name(f->check->severity));
-        json_str(out, f->check->title);
-        fputs(",\"file\":", out);
-        if (f->file)
-            json_str(out, f->file);
-        else
-            fputs("null", out);
-        fprintf(out, ",\"line\":%u,\"evidence\":", f->line);
-        json_str(out, f->evidence);
-        fputs(",\"why\":", out);
-        json_str(out, f->check->why);
-        fputs(",\"fix\":", out);
-        json_str(out, f->check->fix);
-        fputc('}', out);
+        json_obj_begin(&w);
+        json_kv_str(&w, "id", f->check->id);
+        json_kv_str(&w, "severity", audit_severity_name(f->check->severity));
+        json_kv_str(&w, "title", f->check->title);
+        json_kv_str(&w, "file", f->file);
+        json_kv_uint(&w, "line", f->line);
+        json_kv_str(&w, "evidence", f->evidence);
+        json_kv_str(&w, "why", f->check->why);
+        json_kv_str(&w, "fix", f->check->fix);
+        json_obj_end(&w);
     }
-    fputs("]}\n", out);
-    return 0;
+    json_arr_end(&w);
+    json_obj_end(&w);
+    return emit(out, &w);
 }
 
 static const char *sarif_level(enum audit_severity s)
@@ -144,6 +126,8 @@ static int write_sarif(FILE *out, const struct audit_report *r, const char *tool
     const struct audit_check *rules[AUDIT_MAX_FINDINGS];
     size_t nrules = 0;
     size_t rule_of[AUDIT_MAX_FINDINGS];
+    struct json_writer w;
+    char name[64], uri[128];
 
     for (size_t i = 0; i < r->n; i++) {
         size_t k;
@@ -154,52 +138,93 @@ static int write_sarif(FILE *out, const struct audit_report *r, const char *tool
             rules[nrules++] = r->v[i].check;
         rule_of[i] = k;
     }
-    fputs("{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
-          "\"runs\":[{\"tool\":{\"driver\":{\"name\":",
-          out);
-    char name[64];
     snprintf(name, sizeof(name), "pbxguard %s", tool);
-    json_str(out, name);
-    fprintf(out, ",\"version\":\"%s\",\"informationUri\":\"https://pbxguard.invalid/docs/%s\","
-                 "\"rules\":[",
-            PBX_VERSION, tool);
+    snprintf(uri, sizeof(uri), "https://pbxguard.invalid/docs/%s", tool);
+    json_init_dynamic(&w, JSON_OUT_MAX);
+    json_obj_begin(&w);
+    json_kv_str(&w, "$schema", "https://json.schemastore.org/sarif-2.1.0.json");
+    json_kv_str(&w, "version", "2.1.0");
+    json_key(&w, "runs");
+    json_arr_begin(&w);
+    json_obj_begin(&w);
+    json_key(&w, "tool");
+    json_obj_begin(&w);
+    json_key(&w, "driver");
+    json_obj_begin(&w);
+    json_kv_str(&w, "name", name);
+    json_kv_str(&w, "version", PBX_VERSION);
+    json_kv_str(&w, "informationUri", uri);
+    json_key(&w, "rules");
+    json_arr_begin(&w);
     for (size_t k = 0; k < nrules; k++) {
         const struct audit_check *c = rules[k];
-        fprintf(out, "%s\n{\"id\":", k ? "," : "");
-        json_str(out, c->id);
-        fputs(",\"shortDescription\":{\"text\":", out);
-        json_str(out, c->title);
-        fputs("},\"fullDescription\":{\"text\":", out);
-        json_str(out, c->why);
-        fputs("},\"help\":{\"text\":", out);
-        json_str(out, c->fix);
-        fprintf(out,
-                "},\"defaultConfiguration\":{\"level\":\"%s\"},\"properties\":{"
-                "\"security-severity\":\"%s\",\"severity\":\"%s\"}}",
-                sarif_level(c->severity), sarif_score(c->severity),
-                audit_severity_name(c->severity));
+        json_obj_begin(&w);
+        json_kv_str(&w, "id", c->id);
+        json_key(&w, "shortDescription");
+        json_obj_begin(&w);
+        json_kv_str(&w, "text", c->title);
+        json_obj_end(&w);
+        json_key(&w, "fullDescription");
+        json_obj_begin(&w);
+        json_kv_str(&w, "text", c->why);
+        json_obj_end(&w);
+        json_key(&w, "help");
+        json_obj_begin(&w);
+        json_kv_str(&w, "text", c->fix);
+        json_obj_end(&w);
+        json_key(&w, "defaultConfiguration");
+        json_obj_begin(&w);
+        json_kv_str(&w, "level", sarif_level(c->severity));
+        json_obj_end(&w);
+        json_key(&w, "properties");
+        json_obj_begin(&w);
+        json_kv_str(&w, "security-severity", sarif_score(c->severity));
+        json_kv_str(&w, "severity", audit_severity_name(c->severity));
+        json_obj_end(&w);
+        json_obj_end(&w);
     }
-    fputs("]}},\"results\":[", out);
+    json_arr_end(&w);
+    json_obj_end(&w); /* driver */
+    json_obj_end(&w); /* tool */
+    json_key(&w, "results");
+    json_arr_begin(&w);
     for (size_t i = 0; i < r->n; i++) {
         const struct audit_finding *f = &r->v[i];
-        fprintf(out, "%s\n{\"ruleId\":", i ? "," : "");
-        json_str(out, f->check->id);
-        fprintf(out, ",\"ruleIndex\":%zu,\"level\":\"%s\",\"message\":{\"text\":", rule_of[i],
-                sarif_level(f->check->severity));
-        json_str(out, f->evidence);
-        fputs("},\"locations\":[", out);
+        json_obj_begin(&w);
+        json_kv_str(&w, "ruleId", f->check->id);
+        json_kv_uint(&w, "ruleIndex", rule_of[i]);
+        json_kv_str(&w, "level", sarif_level(f->check->severity));
+        json_key(&w, "message");
+        json_obj_begin(&w);
+        json_kv_str(&w, "text", f->evidence);
+        json_obj_end(&w);
+        json_key(&w, "locations");
+        json_arr_begin(&w);
         if (f->file) {
-            fputs("{\"physicalLocation\":{\"artifactLocation\":{\"uri\":", out);
-            json_str(out, f->file);
-            fputc('}', out);
-            if (f->line)
-                fprintf(out, ",\"region\":{\"startLine\":%u}", f->line);
-            fputs("}}", out);
+            json_obj_begin(&w);
+            json_key(&w, "physicalLocation");
+            json_obj_begin(&w);
+            json_key(&w, "artifactLocation");
+            json_obj_begin(&w);
+            json_kv_str(&w, "uri", f->file);
+            json_obj_end(&w);
+            if (f->line) {
+                json_key(&w, "region");
+                json_obj_begin(&w);
+                json_kv_uint(&w, "startLine", f->line);
+                json_obj_end(&w);
+            }
+            json_obj_end(&w);
+            json_obj_end(&w);
         }
-        fputs("]}", out);
+        json_arr_end(&w);
+        json_obj_end(&w);
     }
-    fputs("]}]}\n", out);
-    return 0;
+    json_arr_end(&w);
+    json_obj_end(&w); /* run */
+    json_arr_end(&w);
+    json_obj_end(&w);
+    return emit(out, &w);
 }
 
 int audit_report_write(FILE *out, const struct audit_report *r, enum audit_format fmt,

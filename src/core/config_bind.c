@@ -259,7 +259,11 @@ int cfg_parse_endpoint(const struct cfg_node *n, struct cfg_diag *d, struct pbx_
     if (rc)
         return rc;
     const char *colon = memchr(n->str, ':', n->len);
-    if (colon) {
+    bool word = colon && colon > n->str;
+    for (const char *p = n->str; word && p < colon; p++)
+        word = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z');
+    /* "sctp:..." names a transport we lack; "10.0.0.1:5060" simply has none */
+    if (word) {
         enum pbx_transport tp;
         if (pbx_transport_parse(n->str, (size_t)(colon - n->str), &tp) != 0) {
             char tb[64];

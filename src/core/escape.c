@@ -1,4 +1,5 @@
 /* Escaping of untrusted bytes for logs, events and reports; see pbxguard/core/escape.h. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -98,6 +99,12 @@ static size_t escape_unit(const unsigned char *s, size_t avail, enum esc_mode mo
     return 4;
 }
 
+/* Printable ASCII other than '"' and '\\': copied as is, in runs. */
+static inline bool is_plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 size_t esc_measure(const void *src, size_t len, enum esc_mode mode)
 {
     const unsigned char *s = src;
@@ -105,6 +112,11 @@ size_t esc_measure(const void *src, size_t len, enum esc_mode mode)
     char piece[8];
 
     for (size_t i = 0; i < len;) {
+        if (is_plain(s[i])) {
+            out++;
+            i++;
+            continue;
+        }
         size_t used;
         out += escape_unit(s + i, len - i, mode, piece, &used);
         i += used;
@@ -136,32 +148,60 @@ size_t esc_untrusted(char *dst, size_t cap, const void *src, size_t len, size_t 
     if (cap < ESC_MIN_CAP || (len && !src))
         return 0;
 
-    /* Fast path: everything fits, no marker needed. */
-    if (shown == len && esc_measure(s, len, mode) < cap) {
-        while (i < len) {
-            size_t used;
-            size_t n = escape_unit(s + i, len - i, mode, piece, &used);
-            memcpy(dst + out, piece, n);
-            out += n;
-            i += used;
+    /*
+     * One pass with the whole buffer as budget. Along the way remember the last unit boundary
+     * that still leaves room for the "…[+N bytes]" marker (N <= len), to cut there if the
+     * input turns out not to fit.
+     */
+    size_t limit = cap - 1;
+    size_t cut_budget = limit - (strlen(ELLIPSIS "[+ bytes]") + digits_of(len));
+    size_t cut_i = 0, cut_out = 0;
+    while (i < len) {
+        size_t used, n;
+        if (is_plain(s[i])) {
+            /* copy the run of plain bytes that fits */
+            size_t j = i;
+            size_t stop = shown;
+            if (stop - i > limit - out)
+                stop = i + (limit - out);
+            while (j < stop && is_plain(s[j]))
+                j++;
+            if (j == i)
+                break; /* no room, or past max_in */
+            size_t run_out = out;
+            memcpy(dst + out, s + i, j - i);
+            out += j - i;
+            i = j;
+            if (out <= cut_budget) {
+                cut_i = i;
+                cut_out = out;
+            } else if (run_out < cut_budget) {
+                /* the run crossed the cut budget: one byte per byte, so cut inside it */
+                cut_i = i - (out - cut_budget);
+                cut_out = cut_budget;
+            }
+            continue;
         }
-        dst[out] = '\0';
-        return out;
-    }
-
-    /* Cut: keep room for "…[+N bytes]" with N at most len. */
-    size_t marker = strlen(ELLIPSIS "[+ bytes]") + digits_of(len);
-    size_t budget = cap - 1 - marker;
-    while (i < shown) {
-        size_t used;
-        size_t n = escape_unit(s + i, len - i, mode, piece, &used);
-        if (i + used > shown || out + n > budget)
+        if (i >= shown)
+            break;
+        n = escape_unit(s + i, len - i, mode, piece, &used);
+        if (i + used > shown || out + n > limit)
             break;
         memcpy(dst + out, piece, n);
         out += n;
         i += used;
+        if (out <= cut_budget) {
+            cut_i = i;
+            cut_out = out;
+        }
     }
-    int m = snprintf(dst + out, cap - out, ELLIPSIS "[+%zu bytes]", len - i);
+    if (i == len) {
+        dst[out] = '\0';
+        return out;
+    }
+    /* Cut at the last boundary that leaves room for the marker. */
+    out = cut_out;
+    int m = snprintf(dst + out, cap - out, ELLIPSIS "[+%zu bytes]", len - cut_i);
     if (m > 0)
         out += (size_t)m < cap - out ? (size_t)m : cap - out - 1;
     return out;

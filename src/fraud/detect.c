@@ -72,8 +72,8 @@ bool fraud_detect_burst_hit(struct fraud_engine *e, struct acct *a, const char *
 }
 
 bool fraud_detect_burst_record(struct fraud_engine *e, struct acct *a, const char *e164,
-                               uint32_t classes, int64_t duration_s, int64_t now_ms,
-                               char *detail, size_t cap)
+                               uint32_t classes, int64_t duration_s, int64_t now_ms, char *detail,
+                               size_t cap)
 {
     const struct fraud_detectors *det = &e->pol.det;
     struct burst_slot *s = NULL, *oldest = &a->burst[0];
@@ -104,8 +104,8 @@ bool fraud_detect_burst_record(struct fraud_engine *e, struct acct *a, const cha
     if (s->count < det->burst_calls)
         return false;
     s->flagged_until_ms = now_ms + window;
-    snprintf(detail, cap, "%u calls of at most %us to +%llu within %us", s->count,
-             det->burst_max_s, (unsigned long long)key, det->burst_window_s);
+    snprintf(detail, cap, "%u calls of at most %us to +%llu within %us", s->count, det->burst_max_s,
+             (unsigned long long)key, det->burst_window_s);
     return s->count == det->burst_calls; /* alert once per burst; INVITEs see the flag */
 }
 
@@ -121,9 +121,8 @@ static void spike_roll(struct fraud_engine *e, struct acct *a, int64_t hour)
         return;
     a->sp_ewma = alpha * a->sp_count + (1.0 - alpha) * a->sp_ewma;
     if (hour - a->sp_hour > 1)
-        a->sp_ewma *= pow(1.0 - alpha, (double)(hour - a->sp_hour - 1 > 1000
-                                                     ? 1000
-                                                     : hour - a->sp_hour - 1));
+        a->sp_ewma *=
+            pow(1.0 - alpha, (double)(hour - a->sp_hour - 1 > 1000 ? 1000 : hour - a->sp_hour - 1));
     a->sp_hours += (uint32_t)(hour - a->sp_hour > 100000 ? 100000 : hour - a->sp_hour);
     a->sp_hour = hour;
     a->sp_count = 0;

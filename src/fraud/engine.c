@@ -42,6 +42,7 @@ int fraud_engine_new(const struct fraud_policy *policy, struct fraud_engine **ou
         return -ENOMEM;
     e->pol = *policy;
     e->last_ms = INT64_MIN;
+    e->lt_minute = INT64_MIN;
     rc = fraud_ranges_init(&e->ranges);
     if (rc == 0)
         rc = fraud_trie_init(&e->rates);
@@ -144,21 +145,32 @@ static bool is_holiday(const struct fraud_schedule *s, const struct fraud_local 
     return false;
 }
 
-static bool business_hours_at(const struct fraud_engine *e, int64_t now_ms, int64_t *day)
+static bool compute_hours(const struct fraud_engine *e, int64_t now_ms, int64_t *day)
 {
     struct fraud_local l;
     const struct fraud_schedule *s = &e->pol.schedule;
     fraud_tz_local(&e->tz, now_ms, &l);
-    if (day)
-        *day = fraud_days_from_civil(l.year, l.month, l.day);
+    *day = fraud_days_from_civil(l.year, l.month, l.day);
     if (is_holiday(s, &l))
         return false;
     return l.minute >= s->open[l.wday] && l.minute < s->close[l.wday];
 }
 
+static bool business_hours_at(struct fraud_engine *e, int64_t now_ms, int64_t *day)
+{
+    int64_t minute = now_ms >= 0 ? now_ms / 60000 : (now_ms - 59999) / 60000;
+    if (minute != e->lt_minute) {
+        e->lt_minute = minute;
+        e->lt_open = compute_hours(e, now_ms, &e->lt_day);
+    }
+    *day = e->lt_day;
+    return e->lt_open;
+}
+
 bool fraud_engine_business_hours(const struct fraud_engine *e, int64_t now_ms)
 {
-    return business_hours_at(e, now_ms, NULL);
+    int64_t day;
+    return compute_hours(e, now_ms, &day);
 }
 
 /* Copies attacker bytes for a detail text: printable ASCII only, capped. */
@@ -172,8 +184,8 @@ static void safe_copy(char *dst, size_t cap, struct slice s)
     dst[n] = '\0';
 }
 
-static void add_reason(const struct fraud_engine *e, struct fraud_decision *d,
-                       enum fraud_rule rule, const char *detail)
+static void add_reason(const struct fraud_engine *e, struct fraud_decision *d, enum fraud_rule rule,
+                       const char *detail)
 {
     enum fraud_action act = e->pol.actions[rule];
     struct fraud_reason *r;
@@ -226,8 +238,7 @@ static bool country_allowed(const struct fraud_group *g, const char *region)
     return false;
 }
 
-static void lock_account(struct fraud_engine *e, struct acct *a, int64_t now_ms,
-                         const char *why)
+static void lock_account(struct fraud_engine *e, struct acct *a, int64_t now_ms, const char *why)
 {
     if (!a->locked)
         a->locked_at_ms = now_ms;
@@ -236,8 +247,7 @@ static void lock_account(struct fraud_engine *e, struct acct *a, int64_t now_ms,
 }
 
 static void emit_alert(struct fraud_engine *e, enum fraud_rule rule, const char *account,
-                       const char *call_id, const char *e164, int64_t now_ms,
-                       const char *detail)
+                       const char *call_id, const char *e164, int64_t now_ms, const char *detail)
 {
     struct fraud_alert al;
     if (!e->on_alert || e->pol.actions[rule] == FRAUD_ACT_ALLOW)
@@ -369,8 +379,8 @@ int fraud_check_invite(struct fraud_engine *e, const struct fraud_call_ctx *ctx,
     }
 
     if (g->limits.calls_per_minute && attempts >= g->limits.calls_per_minute) {
-        snprintf(detail, sizeof(detail), "%u calls in the last minute (limit %u)",
-                 attempts + 1, g->limits.calls_per_minute);
+        snprintf(detail, sizeof(detail), "%u calls in the last minute (limit %u)", attempts + 1,
+                 g->limits.calls_per_minute);
         add_reason(e, d, FRAUD_RULE_RATE, detail);
     }
     if (g->limits.concurrent && a->live >= g->limits.concurrent) {
@@ -385,8 +395,8 @@ int fraud_check_invite(struct fraud_engine *e, const struct fraud_call_ctx *ctx,
         add_reason(e, d, FRAUD_RULE_INTL_HOUR, detail);
     }
     if (intl && g->limits.intl_per_day && a->intl_day >= g->limits.intl_per_day) {
-        snprintf(detail, sizeof(detail), "%u international calls today (limit %u)",
-                 a->intl_day + 1, g->limits.intl_per_day);
+        snprintf(detail, sizeof(detail), "%u international calls today (limit %u)", a->intl_day + 1,
+                 g->limits.intl_per_day);
         add_reason(e, d, FRAUD_RULE_INTL_DAY, detail);
     }
     if (g->limits.spend_per_day && a->spent_day + a->live_cost >= g->limits.spend_per_day) {
@@ -452,8 +462,8 @@ out:
     return 0;
 }
 
-int fraud_call_start(struct fraud_engine *e, struct slice call_id,
-                     const struct fraud_call_ctx *ctx, const struct fraud_decision *d)
+int fraud_call_start(struct fraud_engine *e, struct slice call_id, const struct fraud_call_ctx *ctx,
+                     const struct fraud_decision *d)
 {
     struct call *c;
     struct acct *a = NULL;
@@ -534,8 +544,7 @@ static void finish_call(struct fraud_engine *e, struct call *c, int64_t now,
             emit_alert(e, FRAUD_RULE_DURATION, a->name, c->id, c->e164, now, detail);
         }
         if (c->answer_ms &&
-            fraud_detect_burst_record(e, a, c->e164, c->classes, dur, now, detail,
-                                      sizeof(detail)))
+            fraud_detect_burst_record(e, a, c->e164, c->classes, dur, now, detail, sizeof(detail)))
             emit_alert(e, FRAUD_RULE_SHORT_BURST, a->name, c->id, c->e164, now, detail);
     }
     if (e->on_record) {
@@ -570,8 +579,7 @@ int fraud_call_ended(struct fraud_engine *e, struct slice call_id, int64_t now_m
     return 0;
 }
 
-size_t fraud_tick(struct fraud_engine *e, int64_t now_ms, struct fraud_call_end *out,
-                  size_t cap)
+size_t fraud_tick(struct fraud_engine *e, int64_t now_ms, struct fraud_call_end *out, size_t cap)
 {
     int64_t now = clamp_now(e, now_ms);
     size_t n = 0;
@@ -621,10 +629,8 @@ size_t fraud_tick(struct fraud_engine *e, int64_t now_ms, struct fraud_call_end 
         }
         if (c->end_wanted && !c->end_returned && n < cap) {
             c->end_returned = true;
-            slice_copy_cstr(slice_make(c->id, c->id_len), out[n].call_id,
-                            sizeof(out[n].call_id));
-            slice_copy_cstr(slice_cstr(acct_name(e, c)), out[n].account,
-                            sizeof(out[n].account));
+            slice_copy_cstr(slice_make(c->id, c->id_len), out[n].call_id, sizeof(out[n].call_id));
+            slice_copy_cstr(slice_cstr(acct_name(e, c)), out[n].account, sizeof(out[n].account));
             out[n].rule = c->end_rule;
             n++;
         }

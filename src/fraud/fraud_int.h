@@ -84,12 +84,18 @@ struct fraud_engine {
     int32_t *acct_buckets;
     uint32_t acct_mask, n_accts, acct_cap;
     int32_t lru_head, lru_tail, acct_free;
+    int32_t acct_last; /* one-entry lookup cache, -1 when empty */
     /* calls */
     struct call *calls;
     int32_t *call_buckets;
     uint32_t call_mask, n_calls, call_cap;
     int32_t call_free;
     uint32_t tick_cursor;
+    /* Local-time cache: schedule lookups for instants in the same UTC minute reuse it
+     * (every zone changes offset on a minute boundary). */
+    int64_t lt_minute;
+    bool lt_open;
+    int64_t lt_day;
 };
 
 uint64_t fraud_siphash(const uint64_t key[2], const void *data, size_t len);
@@ -110,8 +116,8 @@ bool fraud_detect_sequential(struct fraud_engine *e, struct acct *a, const char 
 bool fraud_detect_burst_hit(struct fraud_engine *e, struct acct *a, const char *e164,
                             int64_t now_ms, char *detail, size_t cap);
 bool fraud_detect_burst_record(struct fraud_engine *e, struct acct *a, const char *e164,
-                               uint32_t classes, int64_t duration_s, int64_t now_ms,
-                               char *detail, size_t cap);
+                               uint32_t classes, int64_t duration_s, int64_t now_ms, char *detail,
+                               size_t cap);
 bool fraud_detect_spike(struct fraud_engine *e, struct acct *a, int64_t now_ms, char *detail,
                         size_t cap);
 void fraud_detect_spike_count(struct fraud_engine *e, struct acct *a, int64_t now_ms);

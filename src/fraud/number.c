@@ -188,8 +188,8 @@ static int finish(struct fraud_number *out, enum fraud_num_kind kind, const char
     return 0;
 }
 
-static int finish_e164(const struct fraud_dialplan *plan, struct fraud_number *out,
-                       const char *cc, const char *s, size_t len)
+static int finish_e164(const struct fraud_dialplan *plan, struct fraud_number *out, const char *cc,
+                       const char *s, size_t len)
 {
     size_t cl = strlen(cc);
     char tmp[FRAUD_DIALLED_MAX + 1];
@@ -262,8 +262,7 @@ int fraud_number_normalise(const struct fraud_dialplan *plan, struct slice diall
             }
             /* Strip only when the whole input is not itself a plain national number or
              * an extension: "9175551234" in NANP is area code 917, not 9 + 175551234. */
-            if (!is_nsn_len(plan, len) &&
-                !(len >= plan->ext_min_len && len <= plan->ext_max_len)) {
+            if (!is_nsn_len(plan, len) && !(len >= plan->ext_min_len && len <= plan->ext_max_len)) {
                 out->flags |= FRAUD_NUMF_OUTSIDE_LINE;
                 s = r, len = rl;
                 continue;

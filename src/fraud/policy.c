@@ -63,11 +63,10 @@ static void group_defaults(struct fraud_group *g, const char *name)
 {
     memset(g, 0, sizeof(*g));
     slice_copy_cstr(slice_cstr(name), g->name, sizeof(g->name));
-    g->offhours_classes = FRAUD_CLASS_BIT(FRAUD_CLASS_INTERNAL) |
-                          FRAUD_CLASS_BIT(FRAUD_CLASS_EMERGENCY) |
-                          FRAUD_CLASS_BIT(FRAUD_CLASS_NATIONAL) |
-                          FRAUD_CLASS_BIT(FRAUD_CLASS_MOBILE) |
-                          FRAUD_CLASS_BIT(FRAUD_CLASS_TOLLFREE);
+    g->offhours_classes =
+        FRAUD_CLASS_BIT(FRAUD_CLASS_INTERNAL) | FRAUD_CLASS_BIT(FRAUD_CLASS_EMERGENCY) |
+        FRAUD_CLASS_BIT(FRAUD_CLASS_NATIONAL) | FRAUD_CLASS_BIT(FRAUD_CLASS_MOBILE) |
+        FRAUD_CLASS_BIT(FRAUD_CLASS_TOLLFREE);
     g->allowed_classes = g->offhours_classes | FRAUD_CLASS_BIT(FRAUD_CLASS_INTERNATIONAL);
     g->limits.calls_per_minute = 10;
     g->limits.concurrent = 10;
@@ -167,8 +166,8 @@ int fraud_group_allow_country(struct fraud_group *g, const char *region)
 int fraud_policy_add_account(struct fraud_policy *p, const char *pattern, size_t group)
 {
     const char *star = strchr(pattern, '*');
-    if (!pattern[0] || strlen(pattern) >= sizeof(p->accounts[0].pattern) ||
-        group >= p->n_groups || (star && strchr(star + 1, '*')))
+    if (!pattern[0] || strlen(pattern) >= sizeof(p->accounts[0].pattern) || group >= p->n_groups ||
+        (star && strchr(star + 1, '*')))
         return -EINVAL;
     if (p->n_accounts == FRAUD_ACCOUNT_RULES_MAX)
         return -EMSGSIZE;
@@ -222,8 +221,8 @@ int fraud_policy_add_holiday(struct fraud_policy *p, const char *date)
     } else if (n != 5) {
         return -EINVAL;
     }
-    if (date[2] != '-' || two_digits(date, &m) || two_digits(date + 3, &d) || m < 1 ||
-        m > 12 || d < 1 || d > mdays[m - 1])
+    if (date[2] != '-' || two_digits(date, &m) || two_digits(date + 3, &d) || m < 1 || m > 12 ||
+        d < 1 || d > mdays[m - 1])
         return -EINVAL;
     if (p->schedule.n_holidays == FRAUD_HOLIDAYS_MAX)
         return -EMSGSIZE;
@@ -249,8 +248,7 @@ int fraud_policy_add_high_risk(struct fraud_policy *p, const char *entry)
 static int hhmm(const char *s, unsigned *min)
 {
     unsigned h, m;
-    if (two_digits(s, &h) || s[2] != ':' || two_digits(s + 3, &m) || m > 59 ||
-        h * 60 + m > 24 * 60)
+    if (two_digits(s, &h) || s[2] != ':' || two_digits(s + 3, &m) || m > 59 || h * 60 + m > 24 * 60)
         return -EINVAL;
     *min = h * 60 + m;
     return 0;
@@ -265,8 +263,7 @@ int fraud_policy_set_hours(struct fraud_policy *p, unsigned wday, const char *ra
         p->schedule.open[wday] = p->schedule.close[wday] = 0;
         return 0;
     }
-    if (strlen(range) != 11 || range[5] != '-' || hhmm(range, &a) || hhmm(range + 6, &b) ||
-        a >= b)
+    if (strlen(range) != 11 || range[5] != '-' || hhmm(range, &a) || hhmm(range + 6, &b) || a >= b)
         return -EINVAL;
     p->schedule.open[wday] = (uint16_t)a;
     p->schedule.close[wday] = (uint16_t)b;

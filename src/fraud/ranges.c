@@ -185,19 +185,17 @@ int fraud_ranges_load(struct fraud_ranges *r, const char *path, char *err, size_
         }
         if (!next_field(&cur, &prefix) || prefix[0] == '#')
             continue;
-        if (!next_field(&cur, &tag) || !next_field(&cur, &region) ||
-            next_field(&cur, &extra)) {
+        if (!next_field(&cur, &tag) || !next_field(&cur, &region) || next_field(&cur, &extra)) {
             rc = -EBADMSG;
             if (err)
-                snprintf(err, err_cap, "%s:%u: expected '<prefix> <tag> <region>'", path,
-                         lineno);
+                snprintf(err, err_cap, "%s:%u: expected '<prefix> <tag> <region>'", path, lineno);
             goto out;
         }
         rc = fraud_ranges_add(r, prefix, tag, region);
         if (rc < 0) {
             if (err)
-                snprintf(err, err_cap, "%s:%u: bad entry '%s %s %s'", path, lineno, prefix,
-                         tag, region);
+                snprintf(err, err_cap, "%s:%u: bad entry '%s %s %s'", path, lineno, prefix, tag,
+                         region);
             if (rc == -EINVAL)
                 rc = -EBADMSG;
             goto out;
@@ -255,9 +253,8 @@ void fraud_classify(const struct fraud_ranges *r, const struct fraud_dialplan *p
     if (plan->region[0] && out->region[0])
         out->international = strcmp(plan->region, out->region) != 0;
     else
-        out->international = !plan->country_code[0] ||
-                             strncmp(num->digits + 1, plan->country_code,
-                                     strlen(plan->country_code)) != 0;
+        out->international = !plan->country_code[0] || strncmp(num->digits + 1, plan->country_code,
+                                                               strlen(plan->country_code)) != 0;
 
     out->classes = FRAUD_CLASS_BIT(range_class);
     if (out->international)

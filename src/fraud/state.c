@@ -49,6 +49,7 @@ int fraud_state_init(struct fraud_engine *e)
         e->calls[i].hnext = i + 1 < e->call_cap ? (int32_t)(i + 1) : -1;
     e->call_free = 0;
     e->lru_head = e->lru_tail = -1;
+    e->acct_last = -1;
     return 0;
 }
 
@@ -102,12 +103,20 @@ struct acct *fraud_acct_find(const struct fraud_engine *e, struct slice name)
 {
     uint64_t h;
     name = cut(name, FRAUD_ACCOUNT_MAX - 1);
+    /* The INVITE check and the call start look up the same account back to back. */
+    if (e->acct_last >= 0) {
+        const struct acct *a = &e->accts[e->acct_last];
+        if (a->used && a->name_len == name.len && memcmp(a->name, name.p, name.len) == 0)
+            return (struct acct *)a;
+    }
     h = fraud_siphash(e->key, name.p, name.len);
     for (int32_t i = e->acct_buckets[h & e->acct_mask]; i >= 0; i = e->accts[i].hnext) {
         const struct acct *a = &e->accts[i];
         /* A hash hit is confirmed by comparing the name. */
-        if (a->hash == h && a->name_len == name.len && memcmp(a->name, name.p, name.len) == 0)
+        if (a->hash == h && a->name_len == name.len && memcmp(a->name, name.p, name.len) == 0) {
+            ((struct fraud_engine *)e)->acct_last = i;
             return (struct acct *)a;
+        }
     }
     return NULL;
 }
@@ -132,6 +141,9 @@ static int32_t evict_one(struct fraud_engine *e)
             continue;
         lru_unlink(e, i);
         acct_unhash(e, i);
+        a->used = false;
+        if (e->acct_last == i)
+            e->acct_last = -1;
         e->n_accts--;
         e->stats.accounts_evicted++;
         return i;
@@ -212,11 +224,15 @@ int fraud_call_insert(struct fraud_engine *e, struct slice id, struct call **out
     int32_t idx;
     uint64_t h;
 
-    if (fraud_call_find(e, id))
-        return -EEXIST;
+    id = cut(id, FRAUD_CALL_ID_MAX - 1);
+    h = fraud_siphash(e->key, id.p, id.len);
+    for (int32_t i = e->call_buckets[h & e->call_mask]; i >= 0; i = e->calls[i].hnext) {
+        const struct call *o = &e->calls[i];
+        if (o->hash == h && o->id_len == id.len && memcmp(o->id, id.p, id.len) == 0)
+            return -EEXIST;
+    }
     if (e->call_free < 0)
         return -ENOSPC;
-    id = cut(id, FRAUD_CALL_ID_MAX - 1);
     idx = e->call_free;
     c = &e->calls[idx];
     e->call_free = c->hnext;
@@ -224,7 +240,6 @@ int fraud_call_insert(struct fraud_engine *e, struct slice id, struct call **out
     memcpy(c->id, id.p, id.len);
     c->id_len = id.len;
     c->used = true;
-    h = fraud_siphash(e->key, c->id, c->id_len);
     c->hash = h;
     c->hnext = e->call_buckets[h & e->call_mask];
     e->call_buckets[h & e->call_mask] = idx;

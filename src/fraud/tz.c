@@ -187,11 +187,11 @@ static int parse_tzif(struct fraud_tz *tz, const unsigned char *b, size_t len)
         for (int i = 0; i < 6; i++)
             cnt[i] = be32(b + off + 20 + 4 * i);
         /* isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt */
-        if (cnt[3] > FRAUD_TZ_TRANSITIONS_MAX || cnt[4] == 0 || cnt[4] > 256 ||
-            cnt[5] > 4096 || cnt[2] > 1024)
+        if (cnt[3] > FRAUD_TZ_TRANSITIONS_MAX || cnt[4] == 0 || cnt[4] > 256 || cnt[5] > 4096 ||
+            cnt[2] > 1024)
             return -EBADMSG;
-        need = 44 + cnt[3] * tsize + cnt[3] + cnt[4] * 6 + cnt[5] + cnt[2] * (tsize + 4) +
-               cnt[1] + cnt[0];
+        need = 44 + cnt[3] * tsize + cnt[3] + cnt[4] * 6 + cnt[5] + cnt[2] * (tsize + 4) + cnt[1] +
+               cnt[0];
         if (len - off < need)
             return -EBADMSG;
         if (pass == 0 && version >= 2) {

@@ -31,6 +31,7 @@ static size_t bucket_of(const struct net *n, const struct pbx_addr *a, bool with
 int net_conns_init(struct net *n)
 {
     size_t max = n->cfg.max_conns;
+    n->slot_cap = n->cfg.max_conns;
     size_t b = 64;
     while (b < max)
         b *= 2;
@@ -59,7 +60,7 @@ static void conn_free(struct conn *c)
 void net_conns_fini(struct net *n)
 {
     if (n->slots) {
-        for (size_t i = 0; i < n->cfg.max_conns; i++) {
+        for (size_t i = 0; i < n->slot_cap; i++) {
             struct conn *c = n->slots[i];
             if (!c)
                 continue;
@@ -89,10 +90,23 @@ void net_conns_fini(struct net *n)
     n->by_src = NULL;
 }
 
-static struct src_count **src_find(struct net *n, const struct pbx_addr *ip)
+/*
+ * The source of a connection for the per-source cap: the IPv4 address, or the IPv6 /64,
+ * since one IPv6 host usually holds a whole /64 and could otherwise open cap connections
+ * from each of its addresses.
+ */
+static struct pbx_addr source_key(const struct pbx_addr *remote)
 {
-    struct src_count **pp = &n->by_src[bucket_of(n, ip, false)];
-    while (*pp && !pbx_addr_eq(&(*pp)->ip, ip, false))
+    struct pbx_addr k = remote->family == AF_INET6 ? pbx_addr_mask(remote, 64) : *remote;
+    k.port = 0;
+    return k;
+}
+
+static struct src_count **src_find(struct net *n, const struct pbx_addr *remote)
+{
+    struct pbx_addr key = source_key(remote);
+    struct src_count **pp = &n->by_src[bucket_of(n, &key, false)];
+    while (*pp && !pbx_addr_eq(&(*pp)->ip, &key, false))
         pp = &(*pp)->next;
     return pp;
 }
@@ -110,8 +124,7 @@ static int src_inc(struct net *n, const struct pbx_addr *ip)
         struct src_count *s = calloc(1, sizeof(*s));
         if (!s)
             return -ENOMEM;
-        s->ip = *ip;
-        s->ip.port = 0;
+        s->ip = source_key(ip);
         *pp = s;
     }
     (*pp)->count++;
@@ -133,7 +146,7 @@ static void src_dec(struct net *n, const struct pbx_addr *ip)
 struct conn *net_conn_by_id(const struct net *n, uint64_t id)
 {
     uint64_t slot = (id & 0xffffffffu);
-    if (slot == 0 || slot > n->cfg.max_conns)
+    if (slot == 0 || slot > n->slot_cap)
         return NULL;
     struct conn *c = n->slots[slot - 1];
     if (!c || c->id != id || c->state == CONN_CLOSED)
@@ -800,7 +813,7 @@ static void on_conn_timer(void *ctx, struct net_timer *t)
 
 bool net_conns_flushed(const struct net *n)
 {
-    for (size_t i = 0; i < n->cfg.max_conns; i++) {
+    for (size_t i = 0; i < n->slot_cap; i++) {
         const struct conn *c = n->slots[i];
         if (c && c->state != CONN_CLOSED && c->wlen > c->woff)
             return false;

@@ -239,6 +239,8 @@ static int insert_timer(struct net_loop *l, struct net_timer *t)
 int net_timer_add(struct net_loop *l, struct net_timer *t, uint32_t delay_ms, uint32_t period_ms)
 {
     net_timer_cancel(l, t);
+    /* Callers outside a callback may arm after a long pause; never count from stale time. */
+    net_loop_update_time(l);
     t->due_ms = l->now_ms + delay_ms;
     t->period_ms = period_ms;
     return insert_timer(l, t);

@@ -267,6 +267,35 @@ void net_drain(struct net *n, unsigned max_ms)
     net_drain_progress(n);
 }
 
+int net_update_limits(struct net *n, const struct net_config *cfg)
+{
+    struct net_config c = *cfg;
+    apply_defaults(&c);
+    if (c.max_conns > n->slot_cap)
+        return -EINVAL;
+    n->cfg.max_conns = c.max_conns;
+    n->cfg.max_conns_per_source = c.max_conns_per_source;
+    n->cfg.idle_timeout_ms = c.idle_timeout_ms;
+    n->cfg.handshake_timeout_ms = c.handshake_timeout_ms;
+    n->cfg.connect_timeout_ms = c.connect_timeout_ms;
+    n->cfg.write_queue_cap = c.write_queue_cap;
+    return 0;
+}
+
+int net_listener_set_tls(struct net *n, unsigned id, const struct net_tls_config *tls)
+{
+    if (id >= n->n_listeners || n->listeners[id].ep.transport != PBX_TP_TLS)
+        return -ENOENT;
+    SSL_CTX *ctx = NULL;
+    int rc = net_tls_server_ctx(tls, &ctx);
+    if (rc < 0)
+        return rc;
+    /* Live SSL objects hold their own reference to the old context. */
+    SSL_CTX_free(n->listeners[id].ssl_ctx);
+    n->listeners[id].ssl_ctx = ctx;
+    return 0;
+}
+
 void net_stats_get(const struct net *n, struct net_stats *out)
 {
     *out = n->stats;

@@ -65,9 +65,9 @@ struct conn {
     struct conn *next_addr; /* chain in the by-address table */
 };
 
-/* Count of inbound connections per remote IP (port ignored). */
+/* Count of inbound connections per source (IPv4 address or IPv6 /64). */
 struct src_count {
-    struct pbx_addr ip;
+    struct pbx_addr ip; /* the masked source key */
     unsigned count;
     struct src_count *next;
 };
@@ -90,6 +90,7 @@ struct net {
     struct conn **by_addr;
     struct src_count **by_src;
     size_t n_buckets; /* power of two, shared by both hashes */
+    size_t slot_cap;  /* slots allocated: max_conns at creation (a reload may only lower it) */
     unsigned n_conns;
 
     /* UDP receive batch, allocated once. */

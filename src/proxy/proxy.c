@@ -4,6 +4,7 @@
  * response.c, local replies in reply.c, upstream choice and health in upstream.c.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "proxy_int.h"
@@ -23,7 +24,8 @@ void proxy_settings_default(struct proxy_settings *set)
     set->expose[PROXY_EXPOSE_SERVER].mode = PROXY_EXPOSE_STRIP;
     set->expose[PROXY_EXPOSE_ORGANIZATION].mode = PROXY_EXPOSE_STRIP;
     set->expose[PROXY_EXPOSE_WARNING].mode = PROXY_EXPOSE_REPLACE;
-    memcpy(set->expose[PROXY_EXPOSE_WARNING].text, "pbxguard", sizeof("pbxguard"));
+    for (int i = 0; i < PROXY_EXPOSE_COUNT; i++)
+        memcpy(set->expose[i].text, "pbxguard", sizeof("pbxguard"));
 }
 
 int proxy_init(struct proxy *p, const struct proxy_settings *set, const struct proxy_iface *ifaces,
@@ -76,11 +78,33 @@ uint16_t px_default_port(enum pbx_transport tp)
     return tp == PBX_TP_TLS ? 5061 : 5060;
 }
 
-enum proxy_side proxy_side_of(const struct proxy *p, const struct pbx_addr *remote)
+static bool is_loopback(const struct pbx_addr *a)
 {
-    for (unsigned i = 0; i < p->n_ups; i++)
-        if (pbx_addr_eq(&p->ups[i].ep.addr, remote, false))
+    if (a->family == AF_INET)
+        return (ntohl(a->ip.v4.s_addr) >> 24) == 127;
+    return a->family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&a->ip.v6);
+}
+
+enum proxy_side proxy_side_of(const struct proxy *p, const struct net_msg *in)
+{
+    bool ip_match = false;
+    for (unsigned i = 0; i < p->n_ups; i++) {
+        if (pbx_addr_eq(&p->ups[i].ep.addr, &in->remote, true))
             return PROXY_SIDE_INSIDE;
+        if (pbx_addr_eq(&p->ups[i].ep.addr, &in->remote, false))
+            ip_match = true;
+    }
+    if (!ip_match)
+        return PROXY_SIDE_OUTSIDE;
+    /* The PBX's IP but another port: a UDP PBX sends from its listening port, so on UDP
+     * this is someone else on that host. A TCP/TLS connection the PBX opened comes from an
+     * ephemeral port: taken as inside on a PBX-facing listener, or when the address is
+     * not a loopback one (where phones and PBX may share the address, e.g. in tests). */
+    const struct proxy_iface *ifc = px_iface_by_listener(p, in->listener_id);
+    if (ifc && ifc->sides == PROXY_SIDE_INSIDE)
+        return PROXY_SIDE_INSIDE;
+    if (in->transport != PBX_TP_UDP && !is_loopback(&in->remote))
+        return PROXY_SIDE_INSIDE;
     return PROXY_SIDE_OUTSIDE;
 }
 
@@ -389,7 +413,7 @@ int proxy_process(struct proxy *p, const struct net_msg *in, const struct sip_ms
         return -EINVAL;
     memset(act, 0, sizeof(*act));
     act->upstream = -1;
-    act->from = proxy_side_of(p, &in->remote);
+    act->from = proxy_side_of(p, in);
     if (m->is_request)
         return px_request(p, in, m, act);
     return px_response(p, in, m, act);

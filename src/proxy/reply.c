@@ -40,8 +40,7 @@ void px_reply(struct proxy *p, const struct net_msg *in, const struct sip_msg *m
         case SIP_HDR_TO: {
             struct sip_name_addr to;
             px_emit_raw(&w, m, h);
-            if (status > 100 && i == m->first[SIP_HDR_TO] && sip_msg_to(m, &to) == 0 &&
-                !to.tag.p) {
+            if (status > 100 && i == m->first[SIP_HDR_TO] && sip_msg_to(m, &to) == 0 && !to.tag.p) {
                 /* §8.2.6.2: add a To tag; a keyed hash keeps retransmissions identical. */
                 struct siphash s;
                 siphash_init(&s, p->hash_key);
@@ -75,4 +74,13 @@ void px_reply(struct proxy *p, const struct net_msg *in, const struct sip_msg *m
     act->dest.conn_id = in->conn_id;
     act->dest.listener_id = in->listener_id;
     act->to = act->from;
+}
+
+void proxy_reply(struct proxy *p, const struct net_msg *in, const struct sip_msg *m, int status,
+                 const char *reason, struct proxy_action *act)
+{
+    memset(act, 0, sizeof(*act));
+    act->upstream = -1;
+    act->from = proxy_side_of(p, in);
+    px_reply(p, in, m, status, reason, NULL, act);
 }

@@ -31,8 +31,8 @@ struct req_ctx {
     int upstream;
     struct net_dest dest;
     const struct proxy_iface *out_ifc;
-    struct pbx_addr out_adv;     /* our address on the destination side */
-    struct flow outside_flow;    /* phone-side flow, for the outside Record-Route token */
+    struct pbx_addr out_adv;  /* our address on the destination side */
+    struct flow outside_flow; /* phone-side flow, for the outside Record-Route token */
     bool has_outside_flow;
 };
 
@@ -158,8 +158,8 @@ static void set_upstream_dest(struct proxy *p, struct req_ctx *c, int idx, enum 
             if (p->ifaces[i].sides & PROXY_SIDE_INSIDE)
                 c->out_ifc = &p->ifaces[i];
     }
-    c->dest.listener_id = c->out_ifc && tp == PBX_TP_UDP ? c->out_ifc->listener_id
-                                                         : NET_ANY_LISTENER;
+    c->dest.listener_id =
+        c->out_ifc && tp == PBX_TP_UDP ? c->out_ifc->listener_id : NET_ANY_LISTENER;
     if (c->out_ifc)
         c->out_adv = px_iface_adv(p, c->out_ifc, c->in, u);
 }
@@ -182,8 +182,13 @@ static const char *choose_target(struct proxy *p, struct req_ctx *c, enum proxy_
         }
         if (rc == 0)
             idx = upstream_of_uri(p, &na.uri);
-        if (idx < 0 && !c->new_ruri.p)
+        if (idx < 0 && !c->new_ruri.p) {
             idx = upstream_of_uri(p, &c->m->ruri);
+        } else if (idx < 0) {
+            struct sip_uri ru;
+            if (sip_uri_parse(&ru, c->new_ruri) == 0)
+                idx = upstream_of_uri(p, &ru);
+        }
         if (idx < 0) {
             idx = proxy_upstream_pick(p, c->m->call_id);
             if (idx < 0) {
@@ -357,9 +362,10 @@ static int build(struct proxy *p, struct req_ctx *c, uint64_t branch, uint32_t l
 
     /* §16.6 item 8: our Via on top. The flow token names the way back for the response
      * (source address, listener, connection) and proves the Via is ours. */
-    flow_of_sender(p, c, (enum proxy_side)(c->to == PROXY_SIDE_INSIDE ? PROXY_SIDE_OUTSIDE
-                                                                     : PROXY_SIDE_INSIDE),
-                   &back);
+    flow_of_sender(
+        p, c,
+        (enum proxy_side)(c->to == PROXY_SIDE_INSIDE ? PROXY_SIDE_OUTSIDE : PROXY_SIDE_INSIDE),
+        &back);
     rc = flow_encode(&p->fkey, &back, tok, sizeof(tok));
     if (rc < 0)
         return rc;
@@ -385,8 +391,8 @@ static int build(struct proxy *p, struct req_ctx *c, uint64_t branch, uint32_t l
                    !pbx_addr_eq(&in_adv, &c->out_adv, true);
         const char *otok = NULL;
         char otokbuf[FLOW_TOKEN_MAX + 1];
-        if (c->has_outside_flow && flow_encode(&p->fkey, &c->outside_flow, otokbuf,
-                                               sizeof(otokbuf)) > 0)
+        if (c->has_outside_flow &&
+            flow_encode(&p->fkey, &c->outside_flow, otokbuf, sizeof(otokbuf)) > 0)
             otok = otokbuf;
         bool to_inside = c->to == PROXY_SIDE_INSIDE;
         wb_str(w, "Record-Route: ");
@@ -505,7 +511,7 @@ static bool loop_detected(struct proxy *p, const struct req_ctx *c, uint32_t lh)
 int px_request(struct proxy *p, const struct net_msg *in, const struct sip_msg *m,
                struct proxy_action *act)
 {
-    static struct req_ctx ctx; /* large; the proxy is single-threaded (see proxy.h) */
+    struct req_ctx ctx; /* about 2 KiB: the Route item table */
     struct req_ctx *c = &ctx;
     struct wbuf w;
     int status = 0;

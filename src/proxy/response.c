@@ -18,10 +18,10 @@ static int health_response(struct proxy *p, const struct net_msg *in, const stru
     /* "<index>.<sequence>" written by proxy_health_request(). */
     const char *dot = memchr(val.p, '.', val.len);
     uint64_t idx, seq;
-    if (!dot || sip_parse_uint(slice_make(val.p, (size_t)(dot - val.p)), PROXY_MAX_UPSTREAMS,
-                               &idx) < 0 ||
-        sip_parse_uint(slice_make(dot + 1, (size_t)(val.p + val.len - dot - 1)), UINT32_MAX,
-                       &seq) < 0) {
+    if (!dot ||
+        sip_parse_uint(slice_make(val.p, (size_t)(dot - val.p)), PROXY_MAX_UPSTREAMS, &idx) < 0 ||
+        sip_parse_uint(slice_make(dot + 1, (size_t)(val.p + val.len - dot - 1)), UINT32_MAX, &seq) <
+            0) {
         px_drop(act, "bad health-check Via");
         return 0;
     }
@@ -120,8 +120,8 @@ int px_response(struct proxy *p, const struct net_msg *in, const struct sip_msg 
     act->dest.transport = f.transport;
     act->dest.addr = f.addr;
     act->dest.conn_id = f.conn_id;
-    act->dest.listener_id = f.transport == PBX_TP_UDP || f.conn_id ? f.listener_id
-                                                                   : NET_ANY_LISTENER;
+    act->dest.listener_id =
+        f.transport == PBX_TP_UDP || f.conn_id ? f.listener_id : NET_ANY_LISTENER;
     act->to = (enum proxy_side)f.side;
     if (f.side == PROXY_SIDE_INSIDE) {
         for (unsigned i = 0; i < p->n_ups; i++)

@@ -182,6 +182,7 @@ int flow_tcp_input(struct flow_table *t, const struct pkt_info *pi, struct flow 
             return 0;
         p += seen;
         n -= seen;
+        seq = f->next_seq;
     } else if (delta > 0) {
         t->stats.gaps++;
         flow_reset(t, f, seq);

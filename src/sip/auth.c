@@ -13,6 +13,12 @@
 
 void sip_auth_iter_init(struct sip_auth_iter *it, struct slice params)
 {
+    if (!params.p) {
+        /* Absent: an empty walk (NULL + 0 would be undefined behaviour). */
+        it->p = it->end = NULL;
+        it->n = 0;
+        return;
+    }
     it->p = params.p;
     it->end = params.p + params.len;
     it->n = 0;
@@ -86,9 +92,9 @@ int sip_digest_parse(struct sip_digest *d, struct slice value)
 {
     memset(d, 0, sizeof(*d));
     struct slice v = trim_lws(value);
-    const char *p = v.p, *end = v.p + v.len;
-    if (!p || v.len == 0)
+    if (!v.p || v.len == 0)
         return -EBADMSG;
+    const char *p = v.p, *end = v.p + v.len;
     const char *s = p;
     while (p < end && CC_IS(*p, CC_TOKEN))
         p++;
@@ -141,9 +147,9 @@ int sip_msg_digest(const struct sip_msg *m, enum sip_hdr_id id, unsigned n, stru
 
 int sip_qop_next(struct slice *rest, struct slice *tok)
 {
-    const char *p = rest->p, *end = rest->p + rest->len;
-    if (!p)
+    if (!rest->p)
         return 0;
+    const char *p = rest->p, *end = rest->p + rest->len;
     while (p < end && (*p == ',' || CC_IS(*p, CC_LWS)))
         p++;
     if (p >= end) {

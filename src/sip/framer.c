@@ -37,6 +37,10 @@ static void reset_frame(struct sip_framer *f)
  */
 static int find_blank_line(struct sip_framer *f, const char *b, size_t len)
 {
+    /* A header section ending beyond the cap is refused anyway, so bytes past it are
+     * never examined: an attacker cannot make one call scan more than the cap. */
+    if (len > SIP_MAX_HDR_SECTION)
+        len = SIP_MAX_HDR_SECTION;
     size_t i = f->scan;
     while (i < len) {
         const char *nl = memchr(b + i, '\n', len - i);
@@ -153,7 +157,7 @@ int sip_framer_next(struct sip_framer *f, const uint8_t *buf, size_t len, struct
             return 0;
         }
         if (!find_blank_line(f, b, len)) {
-            if (f->scan > SIP_MAX_HDR_SECTION || len > SIP_MAX_HDR_SECTION + 3)
+            if (len >= SIP_MAX_HDR_SECTION)
                 return ferr(f, -EMSGSIZE, SIP_MAX_HDR_SECTION, "header section too long");
             return -EAGAIN;
         }

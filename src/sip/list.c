@@ -9,6 +9,12 @@
 
 void sip_list_iter_init(struct sip_list_iter *it, struct slice value)
 {
+    if (!value.p) {
+        /* Absent: an empty walk (NULL + 0 would be undefined behaviour). */
+        it->p = it->end = NULL;
+        it->n = 0;
+        return;
+    }
     it->p = value.p;
     it->end = value.p + value.len;
     it->n = 0;

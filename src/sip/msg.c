@@ -12,16 +12,36 @@
 
 /* Headers RFC 3261 §20 allows once; a second copy is flagged (or refused when strict). */
 static const uint8_t singleton[SIP_HDR_COUNT] = {
-    [SIP_HDR_CALL_ID] = 1,      [SIP_HDR_CSEQ] = 1,          [SIP_HDR_FROM] = 1,
-    [SIP_HDR_TO] = 1,           [SIP_HDR_MAX_FORWARDS] = 1,  [SIP_HDR_CONTENT_LENGTH] = 1,
-    [SIP_HDR_CONTENT_TYPE] = 1, [SIP_HDR_EXPIRES] = 1,       [SIP_HDR_MIN_EXPIRES] = 1,
-    [SIP_HDR_DATE] = 1,         [SIP_HDR_MIME_VERSION] = 1,  [SIP_HDR_ORGANIZATION] = 1,
-    [SIP_HDR_PRIORITY] = 1,     [SIP_HDR_REPLY_TO] = 1,      [SIP_HDR_RETRY_AFTER] = 1,
-    [SIP_HDR_SERVER] = 1,       [SIP_HDR_SUBJECT] = 1,       [SIP_HDR_TIMESTAMP] = 1,
-    [SIP_HDR_USER_AGENT] = 1,   [SIP_HDR_RSEQ] = 1,          [SIP_HDR_RACK] = 1,
-    [SIP_HDR_SESSION_EXPIRES] = 1, [SIP_HDR_MIN_SE] = 1,     [SIP_HDR_REFER_TO] = 1,
-    [SIP_HDR_REFERRED_BY] = 1,  [SIP_HDR_EVENT] = 1,         [SIP_HDR_SUBSCRIPTION_STATE] = 1,
-    [SIP_HDR_CONTENT_DISPOSITION] = 1, [SIP_HDR_IDENTITY] = 1, [SIP_HDR_REPLACES] = 1,
+    [SIP_HDR_CALL_ID] = 1,
+    [SIP_HDR_CSEQ] = 1,
+    [SIP_HDR_FROM] = 1,
+    [SIP_HDR_TO] = 1,
+    [SIP_HDR_MAX_FORWARDS] = 1,
+    [SIP_HDR_CONTENT_LENGTH] = 1,
+    [SIP_HDR_CONTENT_TYPE] = 1,
+    [SIP_HDR_EXPIRES] = 1,
+    [SIP_HDR_MIN_EXPIRES] = 1,
+    [SIP_HDR_DATE] = 1,
+    [SIP_HDR_MIME_VERSION] = 1,
+    [SIP_HDR_ORGANIZATION] = 1,
+    [SIP_HDR_PRIORITY] = 1,
+    [SIP_HDR_REPLY_TO] = 1,
+    [SIP_HDR_RETRY_AFTER] = 1,
+    [SIP_HDR_SERVER] = 1,
+    [SIP_HDR_SUBJECT] = 1,
+    [SIP_HDR_TIMESTAMP] = 1,
+    [SIP_HDR_USER_AGENT] = 1,
+    [SIP_HDR_RSEQ] = 1,
+    [SIP_HDR_RACK] = 1,
+    [SIP_HDR_SESSION_EXPIRES] = 1,
+    [SIP_HDR_MIN_SE] = 1,
+    [SIP_HDR_REFER_TO] = 1,
+    [SIP_HDR_REFERRED_BY] = 1,
+    [SIP_HDR_EVENT] = 1,
+    [SIP_HDR_SUBSCRIPTION_STATE] = 1,
+    [SIP_HDR_CONTENT_DISPOSITION] = 1,
+    [SIP_HDR_IDENTITY] = 1,
+    [SIP_HDR_REPLACES] = 1,
 };
 
 struct parse_ctx {
@@ -81,37 +101,40 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
 }
 
 /*
- * Finds the end of the line starting at p: returns the LF position (or NULL when no
- * complete line is present), sets *eol to the end of the content (before CR LF).
- * Control and non-UTF-8 bytes are noted as anomalies; one table lookup per byte.
+ * True when [p, e) holds only printable ASCII (0x20..0x7e): eight bytes per step, since
+ * almost every line is clean and only the rare dirty one needs the byte-wise scan.
  */
-static const char *line_end(struct sip_msg *m, const char *p, const char *end, const char **eol)
+static bool line_clean(const char *p, const char *e)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    const uint64_t del = ones * 0x7f;
+    while (e - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t y = x ^ del;
+        /* Any byte < 0x20, any byte == 0x7f, any byte >= 0x80 (no false negatives). */
+        if ((((x - ones * 0x20) & ~x) | ((y - ones) & ~y) | x) & highs)
+            return false;
+        p += 8;
+    }
+    for (; p < e; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            return false;
+    return true;
+}
+
+/* Notes control and non-UTF-8 bytes of a dirty line [p, e) (HT is allowed). */
+static void line_scan(struct sip_msg *m, const char *p, const char *e)
 {
     const uint16_t stop = CC_CTRL | CC_HIGH;
-    for (;;) {
-        while (p < end && !(sip_cc[(unsigned char)*p] & stop))
-            p++;
-        if (p >= end)
-            return NULL;
+    while (p < e) {
         unsigned char ch = (unsigned char)*p;
-        if (ch == '\n') {
-            anom(m, SIP_ANOM_BARE_LF);
-            *eol = p;
-            return p;
-        }
-        if (ch == '\r') {
-            if (p + 1 >= end)
-                return NULL;
-            if (p[1] == '\n') {
-                *eol = p;
-                return p + 1;
-            }
-            anom(m, SIP_ANOM_CTRL_CHAR);
+        if (!(sip_cc[ch] & stop)) {
             p++;
             continue;
         }
         if (ch >= 0x80) {
-            size_t n = utf8_len((const unsigned char *)p, (const unsigned char *)end);
+            size_t n = utf8_len((const unsigned char *)p, (const unsigned char *)e);
             if (n == 0) {
                 anom(m, SIP_ANOM_NON_UTF8);
                 n = 1;
@@ -119,9 +142,31 @@ static const char *line_end(struct sip_msg *m, const char *p, const char *end, c
             p += n;
             continue;
         }
+        /* A CR not followed by LF, NUL, DEL and other controls. */
         anom(m, SIP_ANOM_CTRL_CHAR);
         p++;
     }
+}
+
+/*
+ * Finds the end of the line starting at p: returns the LF position (or NULL when no
+ * complete line is present), sets *eol to the end of the content (before CR LF).
+ * Control and non-UTF-8 bytes are noted as anomalies.
+ */
+static const char *line_end(struct sip_msg *m, const char *p, const char *end, const char **eol)
+{
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (!nl)
+        return NULL;
+    const char *e = nl;
+    if (e > p && e[-1] == '\r')
+        e--;
+    else
+        anom(m, SIP_ANOM_BARE_LF);
+    if (!line_clean(p, e))
+        line_scan(m, p, e);
+    *eol = e;
+    return nl;
 }
 
 static int parse_request_line(struct parse_ctx *c, const char *p, const char *eol)
@@ -177,8 +222,8 @@ static int parse_status_line(struct parse_ctx *c, const char *p, const char *eol
         return fail(c, -EBADMSG, p, "bad SIP-Version");
     m->version = slice_range(p, sp);
     const char *d = sp + 1;
-    if (eol - d < 3 || !CC_IS(d[0], CC_DIGIT) || !CC_IS(d[1], CC_DIGIT) ||
-        !CC_IS(d[2], CC_DIGIT) || (d + 3 < eol && d[3] != ' '))
+    if (eol - d < 3 || !CC_IS(d[0], CC_DIGIT) || !CC_IS(d[1], CC_DIGIT) || !CC_IS(d[2], CC_DIGIT) ||
+        (d + 3 < eol && d[3] != ' '))
         return fail(c, -EBADMSG, d, "bad status code");
     int code = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
     if (code < 100 || code > 699)
@@ -465,6 +510,38 @@ static int check_addr(struct parse_ctx *c, enum sip_hdr_id id, struct sip_name_a
     return 0;
 }
 
+/*
+ * Every Contact value must parse: RFC 4475 §3.1.2.12 (an addr-spec carrying URI headers
+ * or ';' ambiguity) is refused rather than guessed, since the registrar and this parser
+ * could otherwise bind different addresses.
+ */
+static int check_contacts(struct parse_ctx *c)
+{
+    struct sip_msg *m = c->m;
+    struct sip_value_iter it;
+    struct slice item;
+    struct sip_name_addr na;
+    int rc;
+    unsigned n = 0;
+    bool star = false;
+    sip_value_iter_init(&it, m, SIP_HDR_CONTACT);
+    while ((rc = sip_value_next(&it, &item)) > 0) {
+        int pr = sip_name_addr_parse(&na, item);
+        if (pr < 0)
+            return fail(c, pr == -EMSGSIZE ? pr : -EBADMSG, item.p, "bad Contact");
+        /* RFC 3261 §10.2.2: "*" only alone. */
+        if (n > 0 && (na.star || star))
+            return fail(c, -EBADMSG, item.p, "Contact * mixed with other values");
+        star = na.star;
+        m->anomalies |= na.anomalies;
+        n++;
+    }
+    if (rc < 0)
+        return fail(c, rc == -EMSGSIZE ? rc : -EBADMSG, m->hdrs[m->first[SIP_HDR_CONTACT]].value.p,
+                    "bad Contact");
+    return 0;
+}
+
 /* RFC 3261 §8.1.1: To, From, CSeq, Call-ID, Max-Forwards and Via are mandatory. */
 static int check_mandatory(struct parse_ctx *c)
 {
@@ -498,7 +575,7 @@ static int check_mandatory(struct parse_ctx *c)
         return rc;
     if (m->is_request && m->method == SIP_METHOD_REGISTER && slice_present(na.tag))
         anom(m, SIP_ANOM_TO_TAG_ON_REQUEST);
-    return 0;
+    return check_contacts(c);
 }
 
 static int parse_body(struct parse_ctx *c, const char *body)

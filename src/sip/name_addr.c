@@ -40,10 +40,10 @@ int sip_name_addr_parse(struct sip_name_addr *na, struct slice item)
 {
     memset(na, 0, sizeof(*na));
     struct slice s = trim_lws(item);
-    const char *p = s.p, *end = s.p + s.len;
     int rc;
-    if (!p || s.len == 0)
+    if (!s.p || s.len == 0)
         return -EBADMSG;
+    const char *p = s.p, *end = s.p + s.len;
     if (s.len == 1 && *p == '*') {
         na->star = true;
         return 0;

@@ -31,6 +31,8 @@ int sip_cseq_parse(struct sip_cseq *c, struct slice value)
 {
     /* RFC 3261 §20.16: CSeq = 1*DIGIT LWS Method; §8.1.1.5: the number is < 2^31. */
     struct slice v = trim_lws(value);
+    if (!v.p)
+        return -EBADMSG;
     const char *p = v.p, *end = v.p + v.len;
     const char *d = p;
     while (p < end && CC_IS(*p, CC_DIGIT))

@@ -11,9 +11,9 @@
 
 int sip_sdp_word_next(struct slice *rest, struct slice *word)
 {
-    const char *p = rest->p, *end = rest->p + rest->len;
-    if (!p)
+    if (!rest->p)
         return 0;
+    const char *p = rest->p, *end = rest->p + rest->len;
     while (p < end && *p == ' ')
         p++;
     if (p >= end) {
@@ -85,10 +85,10 @@ static void extend(struct slice *s, const char *line, const char *next)
 int sip_sdp_parse(struct sip_sdp *s, struct slice body)
 {
     memset(s, 0, sizeof(*s));
+    if (!body.p || body.len == 0)
+        return -EBADMSG;
     const char *p = body.p, *end = body.p + body.len;
     unsigned lines = 0;
-    if (!p || body.len == 0)
-        return -EBADMSG;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *next = nl ? nl + 1 : end;
@@ -153,10 +153,10 @@ int sip_sdp_parse(struct sip_sdp *s, struct slice body)
 
 bool sip_sdp_attr(struct slice attrs, const char *name, unsigned n, struct slice *value)
 {
+    if (!attrs.p)
+        return false;
     const char *p = attrs.p, *end = attrs.p + attrs.len;
     size_t nl_len = strlen(name);
-    if (!p)
-        return false;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *next = nl ? nl + 1 : end;

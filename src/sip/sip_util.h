@@ -27,6 +27,8 @@ static inline const char *rskip_lws(const char *p, const char *start)
 
 static inline struct slice trim_lws(struct slice s)
 {
+    if (!s.p)
+        return s; /* NULL + 0 is undefined behaviour: absent stays absent */
     const char *b = s.p, *e = s.p + s.len;
     b = skip_lws(b, e);
     e = rskip_lws(e, b);

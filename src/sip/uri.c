@@ -25,6 +25,8 @@ static int uri_fail(struct sip_uri *u, const char *at, const char *reason, int e
  */
 static const char *check_chars(struct slice s, uint16_t cls, uint64_t *anomalies)
 {
+    if (!s.p)
+        return NULL;
     const char *p = s.p, *end = s.p + s.len;
     while (p < end) {
         if (*p == '%') {
@@ -115,15 +117,14 @@ static bool hostname_ok(struct slice s)
     return label < end && CC_IS(s.p[label], CC_ALPHA) && s.p[end - 1] != '-';
 }
 
-int sip_hostport_parse(struct slice s, struct slice *host, enum sip_host_type *type,
-                       uint16_t *port)
+int sip_hostport_parse(struct slice s, struct slice *host, enum sip_host_type *type, uint16_t *port)
 {
-    const char *p = s.p, *end = s.p + s.len;
     *host = SLICE_NULL;
     *type = SIP_HOST_NONE;
     *port = 0;
-    if (s.len == 0)
+    if (!s.p || s.len == 0)
         return -EBADMSG;
+    const char *p = s.p, *end = s.p + s.len;
     const char *hend;
     if (*p == '[') {
         const char *rb = memchr(p, ']', s.len);
@@ -159,6 +160,12 @@ int sip_hostport_parse(struct slice s, struct slice *host, enum sip_host_type *t
 
 void sip_param_iter_init(struct sip_param_iter *it, struct slice s)
 {
+    if (!s.p) {
+        /* Absent: an empty walk (NULL + 0 would be undefined behaviour). */
+        it->p = it->end = NULL;
+        it->n = 0;
+        return;
+    }
     it->p = s.p;
     it->end = s.p + s.len;
     it->n = 0;

@@ -91,9 +91,9 @@ static int via_params(struct sip_via *v)
 int sip_via_parse(struct sip_via *v, struct slice item)
 {
     memset(v, 0, sizeof(*v));
-    const char *p = item.p, *end = item.p + item.len;
-    if (!p)
+    if (!item.p)
         return -EBADMSG;
+    const char *p = item.p, *end = item.p + item.len;
     p = via_token(p, end, &v->protocol, true);
     if (!p)
         return -EBADMSG;
@@ -156,8 +156,7 @@ int sip_via_parse(struct sip_via *v, struct slice item)
             return rc;
     }
     /* RFC 3261 §8.1.1.7: the magic cookie plus a unique part; bare "z9hG4bK" is not. */
-    if (slice_present(v->branch) &&
-        (v->branch.len <= 7 || memcmp(v->branch.p, "z9hG4bK", 7) != 0))
+    if (slice_present(v->branch) && (v->branch.len <= 7 || memcmp(v->branch.p, "z9hG4bK", 7) != 0))
         v->anomalies |= ANOM_BIT(SIP_ANOM_BRANCH_NOT_RFC3261);
     return 0;
 }

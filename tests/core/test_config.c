@@ -228,6 +228,9 @@ static const struct bad_case bad[] = {
     {DEMO "  upstream: udp:pbx.example:5060\n",
      "t.yaml:4:13: demo.upstream: expected an endpoint like udp:0.0.0.0:5060 or "
      "tls:[::1]:5061, got 'udp:pbx.example:5060'"},
+    {DEMO "  upstream: 192.0.2.1:5060\n",
+     "t.yaml:4:13: demo.upstream: expected an endpoint like udp:0.0.0.0:5060 or "
+     "tls:[::1]:5061, got '192.0.2.1:5060'"},
     {DEMO "  extra: 3\n", "t.yaml:4:10: demo.extra: expected a map, got a scalar"},
     {DEMO "  even: 3\n", "t.yaml:4:9: demo.even: must be even"},
     {DEMO "  count: 99999999999999999999\n",

@@ -105,8 +105,76 @@ static void test_utf8_len(void)
     CHECK_INT(esc_utf8_len("", 0), 0);
 }
 
+/* Reference: escape unit by unit, then cut at the last unit boundary that fits. */
+static size_t ref_escape(char *dst, size_t cap, const unsigned char *s, size_t len, size_t max_in,
+                         enum esc_mode mode, char *full, size_t *bin, size_t *bout)
+{
+    size_t nb = 0, out = 0, shown = len < max_in ? len : max_in;
+    for (size_t i = 0; i < len;) {
+        size_t u = esc_utf8_len(s + i, len - i);
+        if (u == 0)
+            u = 1;
+        bin[nb] = i;
+        bout[nb++] = out;
+        out += esc_untrusted(full + out, 64, s + i, u, u, mode);
+        i += u;
+    }
+    bin[nb] = len;
+    bout[nb++] = out;
+    if (len <= max_in && out < cap) {
+        memcpy(dst, full, out);
+        dst[out] = '\0';
+        return out;
+    }
+    size_t digits = 1;
+    for (size_t v = len; v >= 10; v /= 10)
+        digits++;
+    size_t budget = cap - 1 - (strlen("\xe2\x80\xa6[+ bytes]") + digits);
+    size_t k = 0;
+    for (size_t j = 0; j < nb; j++)
+        if (bin[j] <= shown && bout[j] <= budget)
+            k = j;
+    memcpy(dst, full, bout[k]);
+    int m = snprintf(dst + bout[k], cap - bout[k], "\xe2\x80\xa6[+%zu bytes]", len - bin[k]);
+    return bout[k] + (size_t)m;
+}
+
+/* The fast implementation agrees with the reference on random inputs, caps and modes. */
+static void test_random(void)
+{
+    static const unsigned char alphabet[] = {'a',  'b',  ' ',  '"',  '\\', '\r', '\n', 0x01, 0x7f,
+                                             0xc3, 0xa9, 0xe2, 0x80, 0xa8, 0xf0, 0x9f, 0xff};
+    unsigned seed = 12345;
+    unsigned mismatches = 0;
+    static unsigned char in[300];
+    static char got[2048], want[2048], full[8192];
+    static size_t bin[400], bout[400];
+    for (int iter = 0; iter < 100000; iter++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t len = (seed >> 8) % sizeof(in);
+        for (size_t i = 0; i < len; i++) {
+            seed = seed * 1103515245u + 12345u;
+            in[i] = (seed >> 16) % 3 ? 'a' + (seed >> 20) % 3
+                                     : alphabet[(seed >> 20) % sizeof(alphabet)];
+        }
+        seed = seed * 1103515245u + 12345u;
+        size_t cap = ESC_MIN_CAP + (seed >> 8) % 600;
+        size_t max_in = (seed >> 20) % 400;
+        enum esc_mode mode = (seed & 1) ? ESC_JSON : ESC_TEXT;
+        size_t n1 = esc_untrusted(got, cap, in, len, max_in, mode);
+        size_t n2 = ref_escape(want, cap, in, len, max_in, mode, full, bin, bout);
+        if (n1 != n2 || strcmp(got, want) != 0 || n1 >= cap) {
+            if (mismatches++ < 3)
+                fprintf(stderr, "iter %d len %zu cap %zu max_in %zu:\n got %s\nwant %s\n", iter,
+                        len, cap, max_in, got, want);
+        }
+    }
+    CHECK_INT(mismatches, 0);
+}
+
 int main(void)
 {
+    test_random();
     test_table();
     test_cut();
     test_forged_line();

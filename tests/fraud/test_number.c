@@ -190,8 +190,7 @@ static void test_classify(void)
         if (d.class != c->class || strcmp(d.region, c->region) != 0 ||
             d.international != c->international || d.high_risk != c->high_risk)
             TEST_FAIL_AT("class case %zu %s '%s': got %s region '%s' intl %d hr %d", i, c->plan,
-                         c->in, fraud_class_name(d.class), d.region, d.international,
-                         d.high_risk);
+                         c->in, fraud_class_name(d.class), d.region, d.international, d.high_risk);
         else
             test_passed_count++;
     }
@@ -285,8 +284,49 @@ static void test_tz(void)
     fraud_tz_fini(&tz);
 }
 
+/* Random dialled strings: whatever comes in, what comes out is well-formed. */
+static void test_random_numbers(void)
+{
+    static const char alphabet[] = "0123456789+*# -().;x9011";
+    static const char *const plans[] = {"US", "GB", "DE", "AU"};
+    uint64_t x = 0x2545f4914f6cdd1dULL;
+    unsigned bad = 0;
+    for (int i = 0; i < 200000; i++) {
+        struct fraud_dialplan plan;
+        struct fraud_number num;
+        char in[40];
+        size_t len;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        len = x % sizeof(in);
+        for (size_t k = 0; k < len; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            in[k] = alphabet[x % (sizeof(alphabet) - 1)];
+        }
+        if (fraud_dialplan_preset(&plan, plans[i % 4]) < 0)
+            bad++;
+        plan.outside_line[0] = i % 3 ? '\0' : '9';
+        plan.outside_line[1] = '\0';
+        int rc = fraud_number_normalise(&plan, slice_make(in, len), &num);
+        if ((rc == 0) != (num.kind != FRAUD_NUM_INVALID) || num.len != strlen(num.digits))
+            bad++;
+        if (num.kind == FRAUD_NUM_E164) {
+            if (num.digits[0] != '+' || num.len < 5 || num.len > 16 || num.digits[1] == '0')
+                bad++;
+            for (size_t k = 1; k < num.len; k++)
+                if (num.digits[k] < '0' || num.digits[k] > '9')
+                    bad++;
+        }
+    }
+    CHECK_INT(bad, 0);
+}
+
 int main(void)
 {
+    test_random_numbers();
     test_normalise();
     test_trie();
     test_classify();

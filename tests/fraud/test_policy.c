@@ -77,8 +77,8 @@ static struct fraud_engine *engine(const struct fraud_policy *p, struct sink *s)
     return e;
 }
 
-static struct fraud_decision check(struct fraud_engine *e, const char *account,
-                                   const char *dialled, int64_t now)
+static struct fraud_decision check(struct fraud_engine *e, const char *account, const char *dialled,
+                                   int64_t now)
 {
     struct fraud_decision d;
     struct fraud_call_ctx ctx = {slice_cstr(account), SLICE_LIT("udp:198.51.100.7:5060"),
@@ -97,8 +97,8 @@ static bool has_reason(const struct fraud_decision *d, enum fraud_rule r)
 }
 
 /* A call that passes check_invite and is tracked; returns the decision. */
-static struct fraud_decision start(struct fraud_engine *e, const char *call_id,
-                                   const char *account, const char *dialled, int64_t now)
+static struct fraud_decision start(struct fraud_engine *e, const char *call_id, const char *account,
+                                   const char *dialled, int64_t now)
 {
     struct fraud_decision d = check(e, account, dialled, now);
     struct fraud_call_ctx ctx = {slice_cstr(account), SLICE_LIT("udp:198.51.100.7:5060"),
@@ -125,8 +125,8 @@ static void test_schedule_and_classes(void)
          FRAUD_RULE_COUNT},
         {"international, weekday", "0033142685300", MONDAY_10, FRAUD_ACT_ALERT,
          FRAUD_RULE_FIRST_INTL},
-        {"international, Saturday", "0033142685300", utc(2026, 11, 28, 10, 0, 0),
-         FRAUD_ACT_REJECT, FRAUD_RULE_OFF_HOURS},
+        {"international, Saturday", "0033142685300", utc(2026, 11, 28, 10, 0, 0), FRAUD_ACT_REJECT,
+         FRAUD_RULE_OFF_HOURS},
         {"international, Monday night", "0033142685300", utc(2026, 11, 23, 23, 0, 0),
          FRAUD_ACT_REJECT, FRAUD_RULE_OFF_HOURS},
         {"international, 07:59", "0033142685300", utc(2026, 11, 24, 7, 59, 0), FRAUD_ACT_REJECT,
@@ -140,11 +140,9 @@ static void test_schedule_and_classes(void)
          FRAUD_ACT_ALERT, FRAUD_RULE_FIRST_INTL},
         {"premium", "09098790123", MONDAY_10, FRAUD_ACT_REJECT, FRAUD_RULE_CLASS},
         {"satellite", "+881612345678", MONDAY_10, FRAUD_ACT_REJECT, FRAUD_RULE_CLASS},
-        {"international networks", "00882161234567", MONDAY_10, FRAUD_ACT_REJECT,
-         FRAUD_RULE_CLASS},
+        {"international networks", "00882161234567", MONDAY_10, FRAUD_ACT_REJECT, FRAUD_RULE_CLASS},
         {"high risk (Cuba)", "00537234567", MONDAY_10, FRAUD_ACT_REJECT, FRAUD_RULE_HIGH_RISK},
-        {"high risk (Jamaica)", "+18765550123", MONDAY_10, FRAUD_ACT_REJECT,
-         FRAUD_RULE_HIGH_RISK},
+        {"high risk (Jamaica)", "+18765550123", MONDAY_10, FRAUD_ACT_REJECT, FRAUD_RULE_HIGH_RISK},
         {"invalid", "12ab", MONDAY_10, FRAUD_ACT_REJECT, FRAUD_RULE_NUMBER_INVALID},
         {"mangled", "0+33142685300", MONDAY_10, FRAUD_ACT_ALERT, FRAUD_RULE_NUMBER_MANGLED},
         {"emergency", "999", utc(2026, 12, 25, 3, 0, 0), FRAUD_ACT_ALLOW, FRAUD_RULE_COUNT},
@@ -156,8 +154,8 @@ static void test_schedule_and_classes(void)
         struct fraud_decision d = check(e, "1001", cases[i].dialled, cases[i].now);
         char buf[200];
         fraud_decision_fmt(&d, buf, sizeof(buf));
-        if (d.action != cases[i].action || (cases[i].rule != FRAUD_RULE_COUNT &&
-                                            !has_reason(&d, cases[i].rule)))
+        if (d.action != cases[i].action ||
+            (cases[i].rule != FRAUD_RULE_COUNT && !has_reason(&d, cases[i].rule)))
             TEST_FAIL_AT("%s: got %s", cases[i].what, buf);
         else
             test_passed_count++;
@@ -275,8 +273,7 @@ static void test_international_limits(void)
     struct fraud_decision d;
 
     for (int i = 0; i < 3; i++)
-        CHECK(check(e, "1001", "0033142685300", MONDAY_10 + i * 60000).action <=
-              FRAUD_ACT_ALERT);
+        CHECK(check(e, "1001", "0033142685300", MONDAY_10 + i * 60000).action <= FRAUD_ACT_ALERT);
     d = check(e, "1001", "0033142685300", MONDAY_10 + 200000);
     CHECK_INT(d.rule, FRAUD_RULE_INTL_HOUR);
     CHECK_INT(check(e, "1001", "02079460000", MONDAY_10 + 200000).action, FRAUD_ACT_ALLOW);
@@ -394,8 +391,8 @@ static void test_detectors(void)
     CHECK_INT(check(e, "1003", "0033142685300", t + 1000).action, FRAUD_ACT_ALLOW);
 
     /* Short-call burst to one prefix: 5 calls of 5 s; the next INVITE there is refused. */
-    const char *nums[] = {"0033142685317", "0033142685342", "0033142685388", "0033142685311",
-                          "0033142685356", "0033142685399"};
+    const char *nums[] = {"0033142685317", "0033142685342", "0033142685388",
+                          "0033142685311", "0033142685356", "0033142685399"};
     for (int i = 0; i < 5; i++) {
         char id[16];
         int64_t t0 = t + 10000 + i * 20000;
@@ -537,13 +534,11 @@ static void test_builder(void)
     /* An unknown time zone or ranges file is refused at creation. */
     struct fraud_engine *e = NULL;
     char err[128];
-    slice_copy_cstr(slice_cstr("Mars/Olympus"), p->schedule.timezone,
-                    sizeof(p->schedule.timezone));
+    slice_copy_cstr(slice_cstr("Mars/Olympus"), p->schedule.timezone, sizeof(p->schedule.timezone));
     slice_copy_cstr(slice_cstr("none"), p->ranges_file, sizeof(p->ranges_file));
     CHECK_INT(fraud_engine_new(p, &e, err, sizeof(err)), -ENOENT);
     slice_copy_cstr(slice_cstr("UTC"), p->schedule.timezone, sizeof(p->schedule.timezone));
-    slice_copy_cstr(slice_cstr("/nonexistent/ranges.txt"), p->ranges_file,
-                    sizeof(p->ranges_file));
+    slice_copy_cstr(slice_cstr("/nonexistent/ranges.txt"), p->ranges_file, sizeof(p->ranges_file));
     CHECK_INT(fraud_engine_new(p, &e, err, sizeof(err)), -ENOENT);
     fraud_policy_free(p);
     fraud_policy_free(NULL);

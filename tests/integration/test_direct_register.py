@@ -15,11 +15,12 @@ def main(h):
     t = h.args.transport
     topo = scenarios.Topology(h).start()
     front = (topo.pbx.ip, topo.pbx.port)
-    scenarios.register(h, front, t, topo.users, name="register-all")
+    scenarios.register(h, front, t, topo.users, name="register-all", local_ip=topo.phone_ip)
     for user in (topo.users[0], topo.users[-1]):
         harness.check(topo.pbx.contacts(user[0]), "%s not in usrloc" % user[0])
     bad = [(u, "wrong-" + p, d) for (u, p, d) in topo.users[:20]]
-    scenarios.register(h, front, t, bad, name="register-badpw", expect_ok=False)
+    scenarios.register(h, front, t, bad, name="register-badpw", expect_ok=False,
+                       local_ip=topo.phone_ip)
 
 
 harness.run(main, timeout=120)

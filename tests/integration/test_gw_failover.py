@@ -25,7 +25,8 @@ def main(h):
     b = kamailio.Kamailio(h, name="pbx-b", ip=a.ip, uas=a.uas, users=topo.users,
                           dbdir=a.dbdir).start()
     gw = gateway.Gateway(h, [("udp", gateway.GW_IP, None), ("tcp", gateway.GW_IP, None)],
-                         [a.uri("udp"), b.uri("udp")]).start()
+                         [a.uri("udp"), b.uri("udp")],
+                         gateway_config=gateway.health_section()).start()
     front = gw.addr(t)
     users = topo.users
 

@@ -5,6 +5,7 @@ Control first: each malformed message sent straight to Kamailio is received by i
 msg-received event route logs every message before parsing). Then the same messages are
 sent to the gateway, followed by a well-formed OPTIONS sentinel from the same source; once
 the sentinel has reached the PBX, none of the malformed messages may have.
+Structural cases by default; --control-bytes sends header values with NUL/control bytes.
 """
 import os
 import sys
@@ -13,8 +14,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import gateway, harness, scenarios, sipmsg  # noqa: E402
 
 
-def malformed(tag, via_transport, src):
-    """(name, bytes) of each malformed request; tag is unique per copy and in each one."""
+# Control bytes inside header values: forbidden by the RFC 3261 grammar, and the classic
+# way to truncate a header in a C consumer. Checked only with --control-bytes.
+CONTROL_BYTE_CASES = ("nul-in-header", "ctl-in-header")
+
+
+def malformed(tag, via_transport, src, control_bytes):
+    """[(name, marker, bytes)] of the malformed requests; each carries a unique marker."""
     via = "Via: SIP/2.0/%s %s;branch=z9hG4bK%s;rport\r\n" % (
         via_transport.upper(), sipmsg.hostport(*src), os.urandom(6).hex())
     common = ("From: <sip:1000@pbx.test>;tag=f%s\r\nTo: <sip:5000@pbx.test>\r\n"
@@ -29,11 +35,15 @@ def malformed(tag, via_transport, src):
         "no-via": "INVITE sip:5000@pbx.test SIP/2.0\r\n" + common + "Content-Length: 0\r\n\r\n",
         "nul-in-header": "INVITE sip:5000@pbx.test SIP/2.0\r\n" + via + common +
                          "Subject: a\x00b\r\nContent-Length: 0\r\n\r\n",
+        "ctl-in-header": "INVITE sip:5000@pbx.test SIP/2.0\r\n" + via + common +
+                         "Subject: a\x01\x1bb\r\nContent-Length: 0\r\n\r\n",
         "bad-request-uri": "INVITE sip:5000@[pbx.test SIP/2.0\r\n" + via + common +
                            "Content-Length: 0\r\n\r\n",
     }
     out = []
     for name, text in cases.items():
+        if (name in CONTROL_BYTE_CASES) != control_bytes:
+            continue
         marker = "pbxit-bad-%s-%s-%s" % (name, tag, os.urandom(4).hex())
         out.append((name, marker, (text % marker).encode("latin-1")))
     return out
@@ -46,7 +56,7 @@ def main(h):
     src_ip = topo.phone_ip
 
     # Control: Kamailio receives every one of them when they are sent directly.
-    for name, marker, data in malformed("direct", t, (src_ip, 5060)):
+    for name, marker, data in malformed("direct", t, (src_ip, 5060), h.args.control_bytes):
         sipmsg.send_only(pbx.ip, pbx.port, data, t, src=(src_ip, 0))
         harness.wait_until(lambda: pbx.received_containing(marker.encode()), 5,
                            what="control: %s sent directly to reach the PBX" % name)
@@ -55,7 +65,7 @@ def main(h):
     gw = gateway.Gateway(h, [("udp", gateway.GW_IP, None), ("tcp", gateway.GW_IP, None)],
                          [pbx.uri("udp")]).start()
     gip, gport = gw.addr(t)
-    sent = malformed("gw", t, (src_ip, 5060))
+    sent = malformed("gw", t, (src_ip, 5060), h.args.control_bytes)
     for name, marker, data in sent:
         sipmsg.send_only(gip, gport, data, t, src=(src_ip, 0))
     # Sentinels: well-formed requests from the same source after the malformed ones; when
@@ -72,4 +82,6 @@ def main(h):
     harness.check(gw.proc.alive(), "gateway died")
 
 
-harness.run(main, timeout=90)
+harness.run(main, timeout=90, extra_args=[
+    (["--control-bytes"], {"action": "store_true",
+                           "help": "send the control-byte cases instead of the structural ones"})])

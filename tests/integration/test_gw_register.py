@@ -22,14 +22,15 @@ def main(h):
         listen += [("udp", "::1", None), ("tcp", "::1", None)]
     gw = gateway.Gateway(h, listen, [topo.pbx.uri("udp")]).start()
     front = gw.addr(t, 6 if h.args.ipv6 else 4)
-    scenarios.register(h, front, t, topo.users, name="register-all")
+    scenarios.register(h, front, t, topo.users, name="register-all", local_ip=topo.phone_ip)
     for user in (topo.users[0], topo.users[-1]):
         c = topo.pbx.contacts(user[0])
         harness.check(c, "%s not in usrloc" % user[0])
         harness.check(gateway.GW_IP in scenarios.path_of(c),
                       "contact of %s has no Path through the gateway:\n%s" % (user[0], c))
     bad = [(u, "wrong-" + p, d) for (u, p, d) in topo.users[:20]]
-    scenarios.register(h, front, t, bad, name="register-badpw", expect_ok=False)
+    scenarios.register(h, front, t, bad, name="register-badpw", expect_ok=False,
+                       local_ip=topo.phone_ip)
     scenarios.check_only_via(topo.pbx, [gateway.GW_IP], topo.phone_ip, "REGISTER")
 
 

@@ -174,6 +174,15 @@ static void test_tls_echo(const char *listen)
         }
         CHECK(pump_until(s.n, &s.msgs, before + 1, 2000));
         CHECK_INT(s.last.len, msg_len);
+        CHECK_INT(tls_roundtrip(s.n, ssl, NULL, 0, buf, msg_len), (long)msg_len);
+        /* A 40 KB body: many TLS records each way, partial writes on the server side. */
+        static uint8_t big[48000], back[48000];
+        int hdr = snprintf((char *)big, sizeof(big),
+                           "MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 40000\r\n\r\n");
+        memset(big + hdr, 'z', 40000);
+        size_t big_len = (size_t)hdr + 40000;
+        CHECK_INT(tls_roundtrip(s.n, ssl, big, big_len, back, big_len), (long)big_len);
+        CHECK(memcmp(big, back, big_len) == 0);
         SSL_free(ssl);
     }
     close(fd);
@@ -341,6 +350,34 @@ static void test_outbound_tls(void)
     net_free(up.n);
 }
 
+/* Reload: swapping a listener's certificate takes effect for the next handshake. */
+static void test_set_tls(void)
+{
+    struct srv s;
+    CHECK_INT(start_tls_srv(&s, "tls:127.0.0.1:0", false, 0), 0);
+    if (!s.n)
+        return;
+    struct pbx_addr la = listener_addr(s.n, 0);
+    SSL_CTX *ctx = client_ctx(TLS1_2_VERSION, 0, NULL, NULL); /* trusts ca.crt only */
+    int fd = client_socket(SOCK_STREAM, NULL, &la);
+    SSL *ssl = tls_connect(s.n, ctx, fd);
+    CHECK(ssl != NULL); /* control: the original certificate verifies */
+    SSL_free(ssl);
+    close(fd);
+    struct net_tls_config rogue = {.cert_file = path("rsrv.crt"), .key_file = path("rsrv.key")};
+    CHECK_INT(net_listener_set_tls(s.n, 0, &rogue), 0);
+    fd = client_socket(SOCK_STREAM, NULL, &la);
+    ssl = tls_connect(s.n, ctx, fd);
+    CHECK(ssl == NULL);
+    SSL_free(ssl);
+    close(fd);
+    struct net_tls_config broken = {.cert_file = path("srv.crt"), .key_file = path("rsrv.key")};
+    CHECK_INT(net_listener_set_tls(s.n, 0, &broken), -EPROTO);
+    CHECK_INT(net_listener_set_tls(s.n, 1, &rogue), -ENOENT);
+    SSL_CTX_free(ctx);
+    net_free(s.n);
+}
+
 static void test_bad_material(void)
 {
     struct srv s;
@@ -367,6 +404,7 @@ int main(void)
     test_client_cert();
     test_handshake_timeout();
     test_outbound_tls();
+    test_set_tls();
     test_bad_material();
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

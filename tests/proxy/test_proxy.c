@@ -38,14 +38,14 @@ static void setup(void)
 
     proxy_settings_default(&set);
     memset(ifs, 0, sizeof(ifs));
-    ifs[0] = (struct proxy_iface){L_OUT_UDP, PBX_TP_UDP, addr("203.0.113.1:5060"), {0},
-                                  PROXY_SIDE_OUTSIDE};
-    ifs[1] = (struct proxy_iface){L_OUT_TLS, PBX_TP_TLS, addr("203.0.113.1:5061"), {0},
-                                  PROXY_SIDE_OUTSIDE};
-    ifs[2] = (struct proxy_iface){L_IN_UDP, PBX_TP_UDP, addr("10.0.0.1:5060"), {0},
-                                  PROXY_SIDE_INSIDE};
-    ifs[3] = (struct proxy_iface){L_IN_TCP, PBX_TP_TCP, addr("10.0.0.1:5060"), {0},
-                                  PROXY_SIDE_INSIDE};
+    ifs[0] = (struct proxy_iface){
+        L_OUT_UDP, PBX_TP_UDP, addr("203.0.113.1:5060"), {0}, PROXY_SIDE_OUTSIDE};
+    ifs[1] = (struct proxy_iface){
+        L_OUT_TLS, PBX_TP_TLS, addr("203.0.113.1:5061"), {0}, PROXY_SIDE_OUTSIDE};
+    ifs[2] =
+        (struct proxy_iface){L_IN_UDP, PBX_TP_UDP, addr("10.0.0.1:5060"), {0}, PROXY_SIDE_INSIDE};
+    ifs[3] =
+        (struct proxy_iface){L_IN_TCP, PBX_TP_TCP, addr("10.0.0.1:5060"), {0}, PROXY_SIDE_INSIDE};
     memset(ups, 0, sizeof(ups));
     ups[0].ep.transport = PBX_TP_UDP;
     ups[0].ep.addr = addr("10.0.0.5:5060");
@@ -240,18 +240,17 @@ static void test_forward_to_upstream(void)
     CHECK(strlen(out) > 4 && strcmp(out + strlen(out) - 4, "\r\n\r\n") == 0);
 }
 
-static const char *INVITE_OUT =
-    "INVITE sip:200@203.0.113.1 SIP/2.0\n"
-    "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKinv1\n"
-    "Max-Forwards: 70\n"
-    "From: \"Alice\" <sip:100@example.com>;tag=a1\n"
-    "To: <sip:200@example.com>\n"
-    "Call-ID: call-1@192.168.1.20\n"
-    "CSeq: 10 INVITE\n"
-    "Contact: <sip:100@192.168.1.20:5062>\n"
-    "Content-Type: application/sdp\n"
-    "Content-Length: 4\n\n"
-    "v=0\n";
+static const char *INVITE_OUT = "INVITE sip:200@203.0.113.1 SIP/2.0\n"
+                                "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKinv1\n"
+                                "Max-Forwards: 70\n"
+                                "From: \"Alice\" <sip:100@example.com>;tag=a1\n"
+                                "To: <sip:200@example.com>\n"
+                                "Call-ID: call-1@192.168.1.20\n"
+                                "CSeq: 10 INVITE\n"
+                                "Contact: <sip:100@192.168.1.20:5062>\n"
+                                "Content-Type: application/sdp\n"
+                                "Content-Length: 4\n\n"
+                                "v=0\n";
 
 static void test_branch_determinism(void)
 {
@@ -376,7 +375,8 @@ static void test_record_route(void)
     CHECK_INT(run(&px, INVITE_OUT, PHONE_UDP(), &a), 0);
     CHECK_INT(a.kind, PROXY_ACT_FORWARD);
     const char *rr = hdr(out, "Record-Route", 0);
-    CHECK(rr && strncmp(rr, "<sip:10.0.0.1:5060;transport=udp;lr>, <sip:", 43) == 0); /* banned-ok */
+    CHECK(rr &&
+          strncmp(rr, "<sip:10.0.0.1:5060;transport=udp;lr>, <sip:", 43) == 0); /* banned-ok */
     CHECK(rr && strstr(rr, "@203.0.113.1:5060;transport=udp;lr>") != NULL);
     CHECK_INT(hdr_count(out, "Record-Route"), 1);
 

@@ -189,8 +189,8 @@ static size_t make_v4_frags(uint8_t bufs[][2048], struct pkt_info *pis, const ui
     for (size_t off = 0; off < l4len; off += chunk) {
         size_t len = l4len - off < chunk ? l4len - off : chunk;
         uint16_t fr = (uint16_t)((off / 8) | (off + len < l4len ? 0x2000u : 0));
-        size_t n = pg_ipv4(bufs[nf], "198.51.100.1", "198.51.100.2", IPPROTO_UDP, id, fr,
-                           l4 + off, len);
+        size_t n =
+            pg_ipv4(bufs[nf], "198.51.100.1", "198.51.100.2", IPPROTO_UDP, id, fr, l4 + off, len);
         memset(&pis[nf], 0, sizeof(pis[nf]));
         pis[nf].ts_us = 1000;
         CHECK_INT(pkt_decode(PKT_LINK_RAW, bufs[nf], n, &pis[nf]), 0);
@@ -343,6 +343,7 @@ static void test_flow(void)
     p = seg(1010, PKT_TCP_ACK, "ld!", 40000);
     CHECK_INT(flow_tcp_input(t, &p, &f), 0);
     check_flow_data(f, "hello world!");
+    CHECK_INT(f->next_seq, 1013);
     CHECK_INT(flow_table_stats(t)->retransmits, 2);
     flow_consume(f, 6);
     check_flow_data(f, "world!");

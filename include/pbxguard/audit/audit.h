@@ -38,15 +38,14 @@ struct audit_ctx; /* loaded inputs, private to src/audit */
 struct audit_report;
 
 struct audit_check {
-    const char *id;    /* stable, e.g. "AST-SIP-001" */
+    const char *id; /* stable, e.g. "AST-SIP-001" */
     enum audit_severity severity;
     enum audit_scope scope;
     const char *title; /* one line */
     const char *why;   /* why it matters */
     const char *fix;   /* what to change */
     /* Adds zero or more findings; returns 0 or a negative errno (only -ENOMEM in practice). */
-    int (*run)(const struct audit_check *self, const struct audit_ctx *ctx,
-               struct audit_report *r);
+    int (*run)(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r);
 };
 
 struct audit_finding {

@@ -16,6 +16,10 @@
  *
  * Errors are collected in a struct cfg_diag as "file:line:column: path: reason", several per
  * pass (capped), so one run of check-config shows every mistake it can.
+ *
+ * Thread-safety: loading uses only its own document and diag, so separate loads may run in
+ * separate threads; a loaded snapshot is immutable and may be read from any thread. See
+ * struct cfg_live for publication. docs/internals/config.md has the full guide.
  */
 #ifndef PBXGUARD_CORE_CONFIG_H
 #define PBXGUARD_CORE_CONFIG_H
@@ -62,8 +66,8 @@ unsigned cfg_diag_errors(const struct cfg_diag *d);
 
 /*
  * Records an error at a position. file may be NULL. The message is formatted with printf
- * rules; values that came from the file must be passed through esc_untrusted (cfg_error does
- * this for you if you use cfg_quote()). Never fails: on allocation failure the entry is kept
+ * rules; values that came from the file must be quoted with cfg_quote() (or esc_untrusted) so
+ * the report stays one line per error. Never fails: on allocation failure the entry is kept
  * with a fixed "out of memory" reason.
  */
 void cfg_diag_add(struct cfg_diag *d, const char *file, unsigned line, unsigned column,

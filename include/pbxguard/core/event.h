@@ -156,11 +156,13 @@ void ev_close(void);
 
 /*
  * Emits one event. Returns 0, -EINVAL (no type), or -ENOBUFS if the sink buffer was full and
- * the line was dropped (subscribers still got it). Thread-safe.
+ * the line was dropped (subscribers still got it). Thread-safe. Not PBX_WUR on purpose: a
+ * lost line is already counted in ev_stats, and the packet path has nothing better to do.
  */
 int ev_emit(const struct ev_record *r);
 
-/* Writes buffered lines to the sink (and fsyncs if configured). Returns 0 or -errno. */
+/* Writes buffered lines to the sink (and fsyncs if configured). Returns 0 or -errno (the
+ * lines that could not be written are counted as dropped). Thread-safe. */
 int ev_flush(void);
 
 struct ev_stats {

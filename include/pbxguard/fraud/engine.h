@@ -60,21 +60,21 @@ struct fraud_decision {
     uint32_t classes;
     char country[4];
     enum fraud_num_kind kind;
-    unsigned num_flags;                   /* FRAUD_NUMF_* */
-    char e164[FRAUD_DIALLED_MAX + 1];     /* normalised number ("" when invalid) */
-    char group[FRAUD_NAME_MAX];           /* policy group the account belongs to */
-    uint32_t rate_per_minute;             /* cost estimate, milli-units per minute */
-    bool business_hours;                  /* schedule state at now_ms */
+    unsigned num_flags;               /* FRAUD_NUMF_* */
+    char e164[FRAUD_DIALLED_MAX + 1]; /* normalised number ("" when invalid) */
+    char group[FRAUD_NAME_MAX];       /* policy group the account belongs to */
+    uint32_t rate_per_minute;         /* cost estimate, milli-units per minute */
+    bool business_hours;              /* schedule state at now_ms */
     struct fraud_reason reasons[FRAUD_REASONS_MAX];
     size_t n_reasons;
 };
 
 enum fraud_end_cause {
     FRAUD_END_BYE = 0,
-    FRAUD_END_CANCEL,    /* caller gave up before answer */
-    FRAUD_END_FAILED,    /* final non-2xx response */
-    FRAUD_END_TIMEOUT,   /* no answer within setup_timeout_s; ended by fraud_tick */
-    FRAUD_END_ENFORCED,  /* ended by pbxguard (max duration, spend, quarantine) */
+    FRAUD_END_CANCEL,   /* caller gave up before answer */
+    FRAUD_END_FAILED,   /* final non-2xx response */
+    FRAUD_END_TIMEOUT,  /* no answer within setup_timeout_s; ended by fraud_tick */
+    FRAUD_END_ENFORCED, /* ended by pbxguard (max duration, spend, quarantine) */
 };
 
 /* What the store keeps of each call (handed to the record hook when a call ends). */
@@ -168,8 +168,7 @@ PBX_WUR int fraud_call_ended(struct fraud_engine *e, struct slice call_id, int64
  * end_at_max_duration, spend exceeded, quarantined accounts). Each call is returned once;
  * calls that did not fit are returned by the next tick. Returns the number written.
  */
-size_t fraud_tick(struct fraud_engine *e, int64_t now_ms, struct fraud_call_end *out,
-                  size_t cap);
+size_t fraud_tick(struct fraud_engine *e, int64_t now_ms, struct fraud_call_end *out, size_t cap);
 
 /* Locks an account (all outbound refused except emergency). Creates its state if needed.
  * -ENOSPC account table full of locked/busy accounts, -EINVAL. */
@@ -179,8 +178,8 @@ PBX_WUR int fraud_account_lock(struct fraud_engine *e, struct slice account, int
 PBX_WUR int fraud_account_unlock(struct fraud_engine *e, struct slice account);
 bool fraud_account_is_locked(const struct fraud_engine *e, struct slice account);
 /* Lock + mark the account's live calls for ending + alert. Errors as fraud_account_lock. */
-PBX_WUR int fraud_account_quarantine(struct fraud_engine *e, struct slice account,
-                                     int64_t now_ms, const char *why);
+PBX_WUR int fraud_account_quarantine(struct fraud_engine *e, struct slice account, int64_t now_ms,
+                                     const char *why);
 
 /* Global lockdown: only internal and emergency calls pass. */
 void fraud_lockdown_set(struct fraud_engine *e, bool on);

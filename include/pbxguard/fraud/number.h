@@ -28,12 +28,12 @@
  * 'x' for any digit ("1010xxx" is the North American 101XXXX form).
  */
 struct fraud_dialplan {
-    char region[4];                                           /* home ISO region, "US" */
-    char country_code[4];                                     /* "1", "44", "49" */
-    char national_prefix[4];                                  /* "0"; "1" in NANP; "" none */
+    char region[4];                                               /* home ISO region, "US" */
+    char country_code[4];                                         /* "1", "44", "49" */
+    char national_prefix[4];                                      /* "0"; "1" in NANP; "" none */
     char intl_prefixes[FRAUD_PLAN_INTL_MAX][FRAUD_PLAN_CODE_MAX]; /* "00", "011" */
     size_t n_intl_prefixes;
-    char outside_line[4];                                     /* "9" or "0"; "" none */
+    char outside_line[4]; /* "9" or "0"; "" none */
     char carrier_select[FRAUD_PLAN_CARRIER_MAX][FRAUD_PLAN_CODE_MAX];
     size_t n_carrier_select;
     char emergency[FRAUD_PLAN_EMERGENCY_MAX][FRAUD_PLAN_CODE_MAX];
@@ -52,14 +52,14 @@ enum fraud_num_kind {
 };
 
 /* Bits of fraud_number.flags: what was stripped or repaired on the way. */
-#define FRAUD_NUMF_PLUS 0x01u           /* started with '+' */
-#define FRAUD_NUMF_INTL_PREFIX 0x02u    /* an international prefix (00, 011) was used */
+#define FRAUD_NUMF_PLUS 0x01u            /* started with '+' */
+#define FRAUD_NUMF_INTL_PREFIX 0x02u     /* an international prefix (00, 011) was used */
 #define FRAUD_NUMF_NATIONAL_PREFIX 0x04u /* national prefix (0) replaced by the country code */
-#define FRAUD_NUMF_OUTSIDE_LINE 0x08u   /* outside-line digit stripped */
-#define FRAUD_NUMF_CARRIER_SELECT 0x10u /* carrier-select code stripped */
-#define FRAUD_NUMF_MANGLED 0x20u        /* a form no honest phone sends: ++, 0+, 00+, 011011 */
-#define FRAUD_NUMF_SEPARATORS 0x40u     /* visual separators (space - . ( )) removed */
-#define FRAUD_NUMF_INTERNATIONAL 0x80u  /* E.164 number outside the plan's country code */
+#define FRAUD_NUMF_OUTSIDE_LINE 0x08u    /* outside-line digit stripped */
+#define FRAUD_NUMF_CARRIER_SELECT 0x10u  /* carrier-select code stripped */
+#define FRAUD_NUMF_MANGLED 0x20u         /* a form no honest phone sends: ++, 0+, 00+, 011011 */
+#define FRAUD_NUMF_SEPARATORS 0x40u      /* visual separators (space - . ( )) removed */
+#define FRAUD_NUMF_INTERNATIONAL 0x80u   /* E.164 number outside the plan's country code */
 
 struct fraud_number {
     enum fraud_num_kind kind;

@@ -136,12 +136,12 @@ struct fraud_policy {
     size_t n_rates;
     uint32_t class_rates[FRAUD_CLASS_COUNT]; /* per-minute fallback by class */
     enum fraud_action actions[FRAUD_RULE_COUNT];
-    int reject_status;         /* SIP status for refusals, 403 */
-    char reject_reason[64];    /* reason phrase, "Forbidden" */
+    int reject_status;      /* SIP status for refusals, 403 */
+    char reject_reason[64]; /* reason phrase, "Forbidden" */
     struct fraud_detectors det;
-    uint32_t max_accounts;     /* account table cap */
-    uint32_t max_calls;        /* call table cap */
-    uint32_t setup_timeout_s;  /* unanswered calls dropped from tracking after this */
+    uint32_t max_accounts;    /* account table cap */
+    uint32_t max_calls;       /* call table cap */
+    uint32_t setup_timeout_s; /* unanswered calls dropped from tracking after this */
 };
 
 /*
@@ -164,8 +164,7 @@ PBX_WUR int fraud_group_allow_country(struct fraud_group *g, const char *region)
 /* Maps accounts matching `pattern` to group `group`; first match wins. -EINVAL, -EMSGSIZE. */
 PBX_WUR int fraud_policy_add_account(struct fraud_policy *p, const char *pattern, size_t group);
 /* Adds a rate ("+4490", milli-units per minute). -EINVAL, -EMSGSIZE. */
-PBX_WUR int fraud_policy_add_rate(struct fraud_policy *p, const char *prefix,
-                                  uint32_t per_minute);
+PBX_WUR int fraud_policy_add_rate(struct fraud_policy *p, const char *prefix, uint32_t per_minute);
 /* Adds a holiday: "MM-DD" every year or "YYYY-MM-DD" once. -EINVAL, -EMSGSIZE. */
 PBX_WUR int fraud_policy_add_holiday(struct fraud_policy *p, const char *date);
 /* Adds a high-risk entry: region "CU" or prefix "+1876". -EINVAL, -EMSGSIZE. */

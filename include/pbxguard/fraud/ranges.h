@@ -18,10 +18,10 @@
 #include "pbxguard/fraud/trie.h"
 
 enum fraud_class {
-    FRAUD_CLASS_UNKNOWN = 0,   /* not a number the plan understands */
-    FRAUD_CLASS_INTERNAL,      /* extension or feature code */
-    FRAUD_CLASS_EMERGENCY,     /* always allowed, whatever the policy or lock */
-    FRAUD_CLASS_NATIONAL,      /* geographic number in the home country */
+    FRAUD_CLASS_UNKNOWN = 0, /* not a number the plan understands */
+    FRAUD_CLASS_INTERNAL,    /* extension or feature code */
+    FRAUD_CLASS_EMERGENCY,   /* always allowed, whatever the policy or lock */
+    FRAUD_CLASS_NATIONAL,    /* geographic number in the home country */
     FRAUD_CLASS_MOBILE,
     FRAUD_CLASS_TOLLFREE,
     FRAUD_CLASS_INTERNATIONAL, /* any number outside the home region */
@@ -65,8 +65,7 @@ void fraud_ranges_fini(struct fraud_ranges *r);
  * -errno (-ENOENT, -EBADMSG for a bad line, -EMSGSIZE for a cap) and writes
  * "path:line: reason" to err (NUL-terminated, truncated to err_cap; err may be NULL).
  */
-PBX_WUR int fraud_ranges_load(struct fraud_ranges *r, const char *path, char *err,
-                              size_t err_cap);
+PBX_WUR int fraud_ranges_load(struct fraud_ranges *r, const char *path, char *err, size_t err_cap);
 
 /* Adds one range or country line programmatically; tag as in the file ("cc", "premium"...).
  * -EINVAL bad tag/prefix/region, -EMSGSIZE, -ENOMEM. */

@@ -36,11 +36,11 @@ struct fraud_tz {
 /* Broken-down local time. */
 struct fraud_local {
     int year;
-    unsigned month, day;  /* 1-based */
-    unsigned wday;        /* 0 = Sunday */
-    unsigned minute;      /* minute of the day, 0..1439 */
-    unsigned second;      /* second of the minute */
-    int32_t offset;       /* UTC offset in seconds */
+    unsigned month, day; /* 1-based */
+    unsigned wday;       /* 0 = Sunday */
+    unsigned minute;     /* minute of the day, 0..1439 */
+    unsigned second;     /* second of the minute */
+    int32_t offset;      /* UTC offset in seconds */
 };
 
 /*

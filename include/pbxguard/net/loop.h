@@ -59,9 +59,9 @@ void net_loop_del_fd(struct net_loop *l, int fd);
 /* Prepares a disarmed timer. */
 void net_timer_init(struct net_timer *t, net_timer_fn fn, void *ctx);
 /*
- * Arms (or re-arms) t to fire after delay_ms, then every period_ms if period_ms > 0.
- * t is borrowed and must stay valid until it fires (one-shot) or is cancelled.
- * Returns 0 or -ENOMEM (heap growth; the timer stays disarmed).
+ * Arms (or re-arms) t to fire delay_ms from now (the loop time is refreshed first), then every
+ * period_ms if period_ms > 0. t is borrowed and must stay valid until it fires (one-shot) or is
+ * cancelled. Returns 0 or -ENOMEM (heap growth; the timer stays disarmed).
  */
 PBX_WUR int net_timer_add(struct net_loop *l, struct net_timer *t, uint32_t delay_ms,
                           uint32_t period_ms);

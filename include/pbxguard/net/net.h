@@ -59,7 +59,15 @@ typedef void (*net_msg_fn)(void *ctx, const struct net_msg *msg);
  * drop the datagram or close the connection at once. NULL admits everything.
  */
 typedef bool (*net_admit_fn)(void *ctx, const struct pbx_addr *remote, enum pbx_transport tp);
-/* Called when a TCP/TLS connection goes away (peer close, error, timeout, cap, net_close). */
+/* net_close_fn reason for an orderly close by the peer (others are negative errnos). */
+#define NET_CLOSE_PEER 0
+/*
+ * Called once when a live TCP/TLS connection goes away; conn_id is dead from then on.
+ * reason: NET_CLOSE_PEER (orderly close by the peer) or a negative errno: -ETIMEDOUT (idle,
+ * handshake or connect deadline), -EMSGSIZE (write queue or framing cap), -EBADMSG
+ * (unframeable stream), -EPROTO (TLS failure), -ECANCELED (net_close), or a socket error
+ * such as -ECONNRESET or -ECONNREFUSED. May call net_send().
+ */
 typedef void (*net_close_fn)(void *ctx, uint64_t conn_id, const struct pbx_addr *remote,
                              int reason);
 
@@ -118,13 +126,11 @@ struct net_stats {
     unsigned conns_open;
 };
 
-/* Close reasons passed to net_close_fn (besides a negative errno from the socket). */
-#define NET_CLOSE_PEER 0 /* orderly close by the peer */
-
 /*
- * Creates the loop, binds every listener (SO_REUSEADDR, IPV6_V6ONLY on v6, non-blocking,
- * large UDP buffers), loads TLS material, and raises RLIMIT_NOFILE towards max_conns where
- * allowed. Listening starts when the loop runs. cfg and h are copied.
+ * Creates the loop, binds every listener (SO_REUSEADDR on TCP/TLS, IPV6_V6ONLY on v6,
+ * non-blocking, large UDP buffers), loads TLS material, raises RLIMIT_NOFILE towards
+ * max_conns where allowed, and ignores SIGPIPE if it is at its default. Listening starts
+ * when the loop runs. cfg and h are copied (paths are read during the call).
  * Returns 0, -EINVAL (bad config, TLS listener without cert/key, too many listeners),
  * -EADDRINUSE and other -errno from socket calls, -EPROTO (TLS material rejected), -ENOMEM.
  */
@@ -152,6 +158,21 @@ size_t net_listener_count(const struct net *n);
  * closed), -EMFILE (connection cap), -ENOMEM, or another -errno.
  */
 PBX_WUR int net_send(struct net *n, const struct net_dest *dst, const uint8_t *buf, size_t len);
+
+/*
+ * Reload support (SIGHUP): applies the numeric limits of cfg (listeners and TLS ignored) to
+ * new and existing connections. Zero fields take their defaults. max_conns may be lowered,
+ * never raised past the value given to net_new() (then -EINVAL and nothing changes);
+ * connections already over a lowered cap are kept.
+ */
+PBX_WUR int net_update_limits(struct net *n, const struct net_config *cfg);
+/*
+ * Reload support: replaces the certificate, key and CA of TLS listener id (files read now).
+ * New handshakes use the new material; live connections keep theirs.
+ * Returns 0, -ENOENT (no such TLS listener), or the errors of net_new() for TLS material;
+ * on error the old material stays in use.
+ */
+PBX_WUR int net_listener_set_tls(struct net *n, unsigned id, const struct net_tls_config *tls);
 
 /* Closes a connection now (queued bytes are dropped). -ENOENT if it is not live. */
 PBX_WUR int net_close(struct net *n, uint64_t conn_id);

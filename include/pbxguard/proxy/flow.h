@@ -36,6 +36,9 @@
 struct flow_key {
     uint8_t mac[FLOW_KEY_LEN];
     uint8_t enc[FLOW_KEY_LEN];
+    /* HMAC-SHA256 inner/outer midstates of both keys (mac_in, mac_out, enc_in, enc_out),
+     * computed once by the init functions so a token costs four compressions. */
+    uint32_t mid[4][8];
 };
 
 struct flow {

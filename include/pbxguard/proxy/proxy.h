@@ -14,7 +14,8 @@
  * the next call that writes output (proxy_process, proxy_health_request).
  *
  * Topology: "inside" is the PBX side (the configured upstreams), "outside" is everything
- * else (phones, trunks). A message is from inside when its source IP is an upstream's IP.
+ * else (phones, trunks). A message is from inside when it comes from an upstream (see
+ * proxy_side_of()).
  * Outside requests only ever go to an upstream; inside requests go to the flow named in a
  * Route (Path / Record-Route flow token) or to the IP literal of the next Route or the
  * Request-URI; responses go back where our Via says the request came from.
@@ -52,7 +53,7 @@ enum proxy_side {
 
 /* One listening socket as the proxy sees it. */
 struct proxy_iface {
-    unsigned listener_id;      /* net listener index */
+    unsigned listener_id; /* net listener index */
     enum pbx_transport transport;
     struct pbx_addr addr;      /* bound address and port (may be a wildcard address) */
     struct pbx_addr advertise; /* address written in headers; family 0 = derive (see docs) */
@@ -81,24 +82,24 @@ struct proxy_expose_rule {
 
 struct proxy_upstream {
     struct pbx_endpoint ep;
-    int priority;         /* lower is preferred; equal priorities share load by Call-ID */
-    bool tcp_fallback;    /* UDP upstream also accepts TCP (used for oversized messages) */
+    int priority;          /* lower is preferred; equal priorities share load by Call-ID */
+    bool tcp_fallback;     /* UDP upstream also accepts TCP (used for oversized messages) */
     struct pbx_addr local; /* our address as this upstream sees us; family 0 = unknown */
     /* Health (RFC 3261 §11 OPTIONS), driven by proxy_health_*(). */
     bool up;
-    unsigned fails; /* consecutive failures */
-    unsigned oks;   /* consecutive successes */
+    unsigned fails;     /* consecutive failures */
+    unsigned oks;       /* consecutive successes */
     uint32_t probe_seq; /* sequence of the outstanding check; 0 = none */
 };
 
 struct proxy_settings {
-    unsigned udp_max;        /* largest message sent to an upstream over UDP */
-    unsigned retry_after_s;  /* Retry-After of the 503 sent when every upstream is down */
-    bool force_rport;        /* answer to the source port even without rport (NAT) */
-    bool record_route;       /* add Record-Route to dialog-creating requests */
-    bool add_path;           /* add Path to REGISTER from outside */
-    unsigned fails_to_down;  /* consecutive failed checks that mark an upstream down */
-    unsigned oks_to_up;      /* consecutive good checks that mark it up again */
+    unsigned udp_max;       /* largest message sent to an upstream over UDP */
+    unsigned retry_after_s; /* Retry-After of the 503 sent when every upstream is down */
+    bool force_rport;       /* answer to the source port even without rport (NAT) */
+    bool record_route;      /* add Record-Route to dialog-creating requests */
+    bool add_path;          /* add Path to REGISTER from outside */
+    unsigned fails_to_down; /* consecutive failed checks that mark an upstream down */
+    unsigned oks_to_up;     /* consecutive good checks that mark it up again */
     struct proxy_expose_rule expose[PROXY_EXPOSE_COUNT];
 };
 
@@ -123,20 +124,20 @@ enum proxy_act_kind {
 
 struct proxy_action {
     enum proxy_act_kind kind;
-    struct net_dest dest;   /* FORWARD, REPLY */
-    const uint8_t *buf;     /* FORWARD, REPLY: borrowed from struct proxy */
+    struct net_dest dest; /* FORWARD, REPLY */
+    const uint8_t *buf;   /* FORWARD, REPLY: borrowed from struct proxy */
     size_t len;
-    int status;             /* REPLY: status sent; HEALTH: status received */
-    const char *reason;     /* static text: why dropped / replied, "forward" otherwise */
-    enum proxy_side from;   /* side the message came from */
-    enum proxy_side to;     /* FORWARD: side it goes to */
-    int upstream;           /* FORWARD to an upstream, HEALTH: index; -1 otherwise */
+    int status;           /* REPLY: status sent; HEALTH: status received */
+    const char *reason;   /* static text: why dropped / replied, "forward" otherwise */
+    enum proxy_side from; /* side the message came from */
+    enum proxy_side to;   /* FORWARD: side it goes to */
+    int upstream;         /* FORWARD to an upstream, HEALTH: index; -1 otherwise */
 };
 
 /*
  * Fills *set with the safe defaults: udp_max 1300, retry_after 30 s, force_rport on,
  * record_route and add_path on, 3 failures to down, 2 successes to up, User-Agent, Server
- * and Organization stripped, Warning agent replaced by "pbxguard".
+ * and Organization stripped, Warning agent replaced; replacement text "pbxguard".
  */
 void proxy_settings_default(struct proxy_settings *set);
 
@@ -158,8 +159,21 @@ PBX_WUR int proxy_init(struct proxy *p, const struct proxy_settings *set,
 PBX_WUR int proxy_process(struct proxy *p, const struct net_msg *in, const struct sip_msg *m,
                           struct proxy_action *act);
 
-/* Side of a source address: inside when its IP is an upstream's IP. */
-enum proxy_side proxy_side_of(const struct proxy *p, const struct pbx_addr *remote);
+/*
+ * Builds a local response (status, reason: static or longer-lived text) to request m into
+ * *act, as a REPLY back to the sender (RFC 3261 §8.2.6: Via with received/rport, From, To
+ * with a tag, Call-ID, CSeq). For the detection and fraud hooks' "reject" verdicts.
+ * An ACK is never answered (DROP).
+ */
+void proxy_reply(struct proxy *p, const struct net_msg *in, const struct sip_msg *m, int status,
+                 const char *reason, struct proxy_action *act);
+
+/*
+ * Side a message comes from: inside when its source is an upstream's address and port; a
+ * TCP/TLS connection from an upstream's IP (ephemeral port) is inside too when it arrived
+ * on a PBX-facing-only listener or the IP is not a loopback address.
+ */
+enum proxy_side proxy_side_of(const struct proxy *p, const struct net_msg *in);
 
 /*
  * Index of the upstream a new request goes to: the lowest priority among those up, load

@@ -32,22 +32,22 @@
 #include "pbxguard/sensor/pkt_decode.h"
 
 struct flow_limits {
-    unsigned max_flows;  /* default 1024 */
-    size_t max_buffer;   /* unconsumed bytes per flow, default 131072 */
-    int64_t idle_us;     /* idle time before expiry, default 300 s */
-    size_t user_size;    /* consumer state bytes per flow, default 0 */
+    unsigned max_flows; /* default 1024 */
+    size_t max_buffer;  /* unconsumed bytes per flow, default 131072 */
+    int64_t idle_us;    /* idle time before expiry, default 300 s */
+    size_t user_size;   /* consumer state bytes per flow, default 0 */
 };
 
 struct flow {
     struct pbx_addr src; /* with port */
     struct pbx_addr dst;
-    uint64_t id;         /* 1, 2, ... in order of creation within the table */
+    uint64_t id; /* 1, 2, ... in order of creation within the table */
     int64_t first_us;
     int64_t last_us;
     uint32_t next_seq;
-    bool closed;         /* FIN or RST seen */
-    unsigned resets;     /* gaps and overflows so far */
-    uint64_t bytes;      /* payload bytes appended */
+    bool closed;     /* FIN or RST seen */
+    unsigned resets; /* gaps and overflows so far */
+    uint64_t bytes;  /* payload bytes appended */
     /* private */
     uint8_t *buf;
     size_t off;

@@ -99,8 +99,7 @@ PBX_WUR int pkt_decode(enum pkt_link link, const uint8_t *frame, size_t caplen,
  * pi must already hold the addresses and ip_version. proto is the first next-header.
  * Returns 0 (pi->kind is PKT_UDP, PKT_TCP or PKT_OTHER_IP) or -EBADMSG.
  */
-PBX_WUR int pkt_decode_ip_payload(struct pkt_info *pi, uint8_t proto, const uint8_t *p,
-                                  size_t len);
+PBX_WUR int pkt_decode_ip_payload(struct pkt_info *pi, uint8_t proto, const uint8_t *p, size_t len);
 
 /* "udp", "tcp", "fragment", "other-ip", "not-ip". */
 const char *pkt_kind_name(enum pkt_kind k);

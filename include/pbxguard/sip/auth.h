@@ -26,7 +26,7 @@ struct sip_digest {
     struct slice algorithm;
     struct slice cnonce;
     struct slice opaque;
-    struct slice qop;    /* credentials: one token; challenges: "auth,auth-int" list */
+    struct slice qop; /* credentials: one token; challenges: "auth,auth-int" list */
     struct slice nc;
     struct slice stale;  /* challenges */
     struct slice domain; /* challenges */

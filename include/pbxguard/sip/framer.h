@@ -24,9 +24,9 @@
 
 enum sip_frame_kind {
     SIP_FRAME_NONE = 0,
-    SIP_FRAME_MESSAGE,   /* one SIP message: headers + Content-Length body */
-    SIP_FRAME_PING,      /* "\r\n\r\n" keep-alive: answer with a CRLF pong */
-    SIP_FRAME_PONG,      /* a lone "\r\n" keep-alive answer */
+    SIP_FRAME_MESSAGE, /* one SIP message: headers + Content-Length body */
+    SIP_FRAME_PING,    /* "\r\n\r\n" keep-alive: answer with a CRLF pong */
+    SIP_FRAME_PONG,    /* a lone "\r\n" keep-alive answer */
 };
 
 struct sip_frame {
@@ -37,11 +37,11 @@ struct sip_frame {
 };
 
 struct sip_framer {
-    size_t scan;      /* next offset to examine for the end of the header section */
-    size_t hdr_len;   /* 0 until the blank line is found */
+    size_t scan;    /* next offset to examine for the end of the header section */
+    size_t hdr_len; /* 0 until the blank line is found */
     size_t body_len;
-    uint64_t work;    /* bytes examined since init (for linearity checks and metrics) */
-    size_t err_off;   /* on error: offset into buf */
+    uint64_t work;          /* bytes examined since init (for linearity checks and metrics) */
+    size_t err_off;         /* on error: offset into buf */
     const char *err_reason; /* on error: static reason */
 };
 

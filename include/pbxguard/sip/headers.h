@@ -56,7 +56,7 @@ struct sip_via {
     struct slice transport; /* "UDP", "TCP", "TLS", "SCTP", "WS", "WSS", other tokens */
     struct slice host;      /* without IPv6 brackets */
     enum sip_host_type host_type;
-    uint16_t port; /* 0 when absent */
+    uint16_t port;       /* 0 when absent */
     struct slice params; /* from the first ';', ';' included */
     struct slice branch;
     struct slice received;
@@ -90,8 +90,8 @@ PBX_WUR int sip_msg_cseq(const struct sip_msg *m, struct sip_cseq *c);
  * the first ';' after the URI starts the header parameters (RFC 3261 §20.10).
  */
 struct sip_name_addr {
-    bool star;           /* Contact: * */
-    bool bracketed;      /* '<' uri '>' form */
+    bool star;            /* Contact: * */
+    bool bracketed;       /* '<' uri '>' form */
     struct slice display; /* as written: quoted (with quotes) or tokens; absent if none */
     struct slice uri_raw;
     struct sip_uri uri;

@@ -90,8 +90,8 @@ enum sip_hdr_id {
     SIP_HDR_RACK,
     SIP_HDR_REASON,
     SIP_HDR_RECORD_ROUTE,
-    SIP_HDR_REFER_TO,    /* r */
-    SIP_HDR_REFERRED_BY, /* b */
+    SIP_HDR_REFER_TO,       /* r */
+    SIP_HDR_REFERRED_BY,    /* b */
     SIP_HDR_REJECT_CONTACT, /* j */
     SIP_HDR_REPLACES,
     SIP_HDR_REPLY_TO,
@@ -121,38 +121,38 @@ enum sip_hdr_id {
  * events and detection rules. Append new ones before SIP_ANOM_COUNT; never renumber.
  */
 enum sip_anomaly {
-    SIP_ANOM_DUP_SINGLETON = 0,     /* a header allowed once appears more than once */
-    SIP_ANOM_CL_MISMATCH,           /* Content-Length differs from the bytes present */
-    SIP_ANOM_NO_CL,                 /* no Content-Length (tolerated on datagrams) */
-    SIP_ANOM_LWS_FOLD,              /* a header value continues on a folded line */
-    SIP_ANOM_CSEQ_METHOD_MISMATCH,  /* CSeq method differs from the request method */
-    SIP_ANOM_UNKNOWN_SCHEME,        /* a URI with a scheme other than sip/sips/tel */
-    SIP_ANOM_ESCAPED_NUL,           /* %00 inside a URI */
-    SIP_ANOM_BRANCH_NOT_RFC3261,    /* top Via branch lacks the z9hG4bK magic cookie */
-    SIP_ANOM_MAXFWD_ZERO,           /* Max-Forwards: 0 */
-    SIP_ANOM_TRAILING_DATA,         /* bytes after the body announced by Content-Length */
-    SIP_ANOM_BAD_DATE,              /* Date header not in RFC 1123 GMT form */
-    SIP_ANOM_UNKNOWN_METHOD,        /* extension method in the request line */
-    SIP_ANOM_NO_MAXFWD,             /* request without Max-Forwards (RFC 2543 style) */
-    SIP_ANOM_BARE_LF,               /* a line ended by LF without CR */
-    SIP_ANOM_WS_BEFORE_COLON,       /* whitespace between a header name and ':' */
-    SIP_ANOM_EMPTY_VALUE,           /* header with an empty value */
-    SIP_ANOM_CTRL_CHAR,             /* control byte (not HT) inside a header value */
-    SIP_ANOM_NON_UTF8,              /* bytes that are not valid UTF-8 in a header value */
-    SIP_ANOM_VIA_NO_BRANCH,         /* top Via without a branch parameter */
-    SIP_ANOM_RURI_ESCAPED,          /* %-escapes in the Request-URI user or host */
-    SIP_ANOM_COMPACT_FORM,          /* a compact header name was used */
-    SIP_ANOM_EMPTY_REASON,          /* status line without a reason phrase */
-    SIP_ANOM_LEADING_ZEROS,         /* numeric field with leading zeros */
-    SIP_ANOM_UNKNOWN_TRANSPORT,     /* Via transport not UDP/TCP/TLS/SCTP/WS/WSS */
-    SIP_ANOM_TO_TAG_ON_REQUEST,     /* To tag on REGISTER (never sent inside a dialog) */
-    SIP_ANOM_NO_FROM_TAG,           /* From without a tag (RFC 2543 style) */
-    SIP_ANOM_LONG_CALL_ID,          /* Call-ID longer than 256 bytes */
-    SIP_ANOM_MISSING_HEADER,        /* a header RFC 3261 §8.1.1 requires is absent */
-    SIP_ANOM_UNPARSED_HEADER,       /* a known header failed typed parsing (e.g. Expires) */
-    SIP_ANOM_BODY_WITHOUT_TYPE,     /* body present but no Content-Type */
-    SIP_ANOM_MULTI_CL_VALUES,       /* Content-Length repeated with the same value */
-    SIP_ANOM_SCHEME_CASE,           /* URI scheme not in lower case */
+    SIP_ANOM_DUP_SINGLETON = 0,    /* a header allowed once appears more than once */
+    SIP_ANOM_CL_MISMATCH,          /* Content-Length differs from the bytes present */
+    SIP_ANOM_NO_CL,                /* no Content-Length (tolerated on datagrams) */
+    SIP_ANOM_LWS_FOLD,             /* a header value continues on a folded line */
+    SIP_ANOM_CSEQ_METHOD_MISMATCH, /* CSeq method differs from the request method */
+    SIP_ANOM_UNKNOWN_SCHEME,       /* a URI with a scheme other than sip/sips/tel */
+    SIP_ANOM_ESCAPED_NUL,          /* %00 inside a URI */
+    SIP_ANOM_BRANCH_NOT_RFC3261,   /* top Via branch lacks the z9hG4bK magic cookie */
+    SIP_ANOM_MAXFWD_ZERO,          /* Max-Forwards: 0 */
+    SIP_ANOM_TRAILING_DATA,        /* bytes after the body announced by Content-Length */
+    SIP_ANOM_BAD_DATE,             /* Date header not in RFC 1123 GMT form */
+    SIP_ANOM_UNKNOWN_METHOD,       /* extension method in the request line */
+    SIP_ANOM_NO_MAXFWD,            /* request without Max-Forwards (RFC 2543 style) */
+    SIP_ANOM_BARE_LF,              /* a line ended by LF without CR */
+    SIP_ANOM_WS_BEFORE_COLON,      /* whitespace between a header name and ':' */
+    SIP_ANOM_EMPTY_VALUE,          /* header with an empty value */
+    SIP_ANOM_CTRL_CHAR,            /* control byte (not HT) inside a header value */
+    SIP_ANOM_NON_UTF8,             /* bytes that are not valid UTF-8 in a header value */
+    SIP_ANOM_VIA_NO_BRANCH,        /* top Via without a branch parameter */
+    SIP_ANOM_RURI_ESCAPED,         /* %-escapes in the Request-URI user or host */
+    SIP_ANOM_COMPACT_FORM,         /* a compact header name was used */
+    SIP_ANOM_EMPTY_REASON,         /* status line without a reason phrase */
+    SIP_ANOM_LEADING_ZEROS,        /* numeric field with leading zeros */
+    SIP_ANOM_UNKNOWN_TRANSPORT,    /* Via transport not UDP/TCP/TLS/SCTP/WS/WSS */
+    SIP_ANOM_TO_TAG_ON_REQUEST,    /* To tag on REGISTER (never sent inside a dialog) */
+    SIP_ANOM_NO_FROM_TAG,          /* From without a tag (RFC 2543 style) */
+    SIP_ANOM_LONG_CALL_ID,         /* Call-ID longer than 256 bytes */
+    SIP_ANOM_MISSING_HEADER,       /* a header RFC 3261 §8.1.1 requires is absent */
+    SIP_ANOM_UNPARSED_HEADER,      /* a known header failed typed parsing (e.g. Expires) */
+    SIP_ANOM_BODY_WITHOUT_TYPE,    /* body present but no Content-Type */
+    SIP_ANOM_MULTI_CL_VALUES,      /* Content-Length repeated with the same value */
+    SIP_ANOM_SCHEME_CASE,          /* URI scheme not in lower case */
     SIP_ANOM_COUNT
 };
 
@@ -175,9 +175,9 @@ struct sip_hdr {
 
 struct sip_msg {
     const uint8_t *buf;
-    size_t len;      /* bytes handed to sip_msg_parse() */
-    size_t msg_len;  /* bytes that belong to the message (headers + body per CL) */
-    size_t hdr_len;  /* start line + headers + blank line */
+    size_t len;     /* bytes handed to sip_msg_parse() */
+    size_t msg_len; /* bytes that belong to the message (headers + body per CL) */
+    size_t hdr_len; /* start line + headers + blank line */
     bool is_request;
 
     /* Request line */

@@ -31,11 +31,11 @@ struct sip_sdp_conn {
 struct sip_sdp_media {
     struct slice media; /* "audio" */
     uint16_t port;
-    uint16_t nports; /* "port/n", 1 when absent */
-    struct slice proto; /* "RTP/AVP" */
-    struct slice fmts;  /* "0 8 101"; walk with sip_sdp_word_next() */
+    uint16_t nports;          /* "port/n", 1 when absent */
+    struct slice proto;       /* "RTP/AVP" */
+    struct slice fmts;        /* "0 8 101"; walk with sip_sdp_word_next() */
     struct sip_sdp_conn conn; /* media-level c=, type NONE when absent */
-    struct slice attrs; /* the a= lines of this media section, for sip_sdp_attr() */
+    struct slice attrs;       /* the a= lines of this media section, for sip_sdp_attr() */
 };
 
 struct sip_sdp {
@@ -46,9 +46,9 @@ struct sip_sdp {
     struct slice o_sess_version;
     struct sip_sdp_conn o_addr; /* from o=: nettype, addrtype, address */
     struct slice session_name;
-    struct slice timing;       /* t= value */
-    struct sip_sdp_conn conn;  /* session-level c=, type NONE when absent */
-    struct slice attrs;        /* session-level a= lines */
+    struct slice timing;      /* t= value */
+    struct sip_sdp_conn conn; /* session-level c=, type NONE when absent */
+    struct slice attrs;       /* session-level a= lines */
     struct sip_sdp_media media[SIP_MAX_SDP_MEDIA];
     unsigned nmedia;
 };

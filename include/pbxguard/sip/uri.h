@@ -54,16 +54,16 @@ struct sip_param_iter {
 struct sip_uri {
     enum sip_uri_scheme scheme;
     enum sip_host_type host_type;
-    uint16_t port;             /* 0 when absent */
-    struct slice raw;          /* the whole URI as given */
-    struct slice scheme_name;  /* as written, e.g. "SIP" */
-    struct slice user;         /* still %-escaped; may contain ';' (user params) */
-    struct slice password;     /* absent unless "user:password@" */
-    struct slice host;         /* hostname / IPv4 / IPv6 without brackets */
-    struct slice port_str;     /* digits, absent when no port */
-    struct slice params;       /* from the first ';' after the host, ';' included */
-    struct slice headers;      /* after '?', '?' excluded */
-    struct slice opaque;       /* everything after "scheme:" */
+    uint16_t port;            /* 0 when absent */
+    struct slice raw;         /* the whole URI as given */
+    struct slice scheme_name; /* as written, e.g. "SIP" */
+    struct slice user;        /* still %-escaped; may contain ';' (user params) */
+    struct slice password;    /* absent unless "user:password@" */
+    struct slice host;        /* hostname / IPv4 / IPv6 without brackets */
+    struct slice port_str;    /* digits, absent when no port */
+    struct slice params;      /* from the first ';' after the host, ';' included */
+    struct slice headers;     /* after '?', '?' excluded */
+    struct slice opaque;      /* everything after "scheme:" */
     /* Well-known URI parameters, found while parsing (raw values, absent if missing). */
     struct slice transport;
     struct slice user_param;

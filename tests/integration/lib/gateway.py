@@ -18,18 +18,29 @@ def uri(transport, ip, port):
 
 
 def tls_section(cert, key, ca=None):
-    """The gateway.tls section of the configuration (docs/gateway.md)."""
-    text = "gateway:\n  tls:\n    certificate: %s\n    key: %s\n" % (cert, key)
+    """The gateway.tls section of the configuration (docs/configuration.md)."""
+    text = "  tls:\n    cert: %s\n    key: %s\n" % (cert, key)
     if ca:
         text += "    ca: %s\n" % ca
     return text
 
 
+def health_section(interval="1s", timeout="500ms", failures_to_down=2):
+    """Fast upstream health checks, so failover happens within a test's time bound."""
+    return ("  health:\n    interval: %s\n    timeout: %s\n    failures_to_down: %d\n"
+            % (interval, timeout, failures_to_down))
+
+
 class Gateway:
     """listen: [(transport, ip, port)]; a port of None is chosen free.
-    upstreams: ["udp:127.0.0.1:5060", ...]. extra_config: YAML appended to the file."""
+    upstreams: ["udp:127.0.0.1:5060", ...]. gateway_config: YAML lines of the gateway
+    section (indented by two spaces), e.g. tls_section() or health_section().
+    tcp_fallback: the upstreams go into the file (gateway.upstreams) with tcp_fallback, so
+    messages too large for UDP reach the PBX over TCP (RFC 3261 §18.1.1); otherwise they
+    are given with --upstream on the command line."""
 
-    def __init__(self, h, listen, upstreams, extra_config="", name="gateway"):
+    def __init__(self, h, listen, upstreams, gateway_config="", name="gateway", log_level="debug",
+                 tcp_fallback=False):
         if not h.pbxguard or not os.access(h.pbxguard, os.X_OK):
             raise harness.TestFailure("no pbxguard binary (pass --pbxguard PATH)")
         self.h = h
@@ -47,12 +58,17 @@ class Gateway:
                 ports[key] = port
             self.listen.append((transport, ip, port))
         self.upstreams = list(upstreams)
+        self.tcp_fallback = tcp_fallback
         self.config_path = os.path.join(self.dir, "pbxguard.yaml")
         with open(self.config_path, "w") as f:
             f.write("general:\n  data_dir: %s\n" % self.data_dir)
-            f.write("log:\n  level: debug\n  destination: stderr\n")
+            f.write("log:\n  level: %s\n  destination: stderr\n" % log_level)
             f.write("events:\n  destination: %s\n  flush_interval: 250ms\n" % self.events_path)
-            f.write(extra_config)
+            if tcp_fallback:
+                gateway_config += "  upstreams:\n" + "".join(
+                    "    - uri: %s\n      tcp_fallback: true\n" % u for u in self.upstreams)
+            if gateway_config:
+                f.write("gateway:\n" + gateway_config)
         self.proc = None
 
     def addr(self, transport="udp", family=4):
@@ -67,8 +83,9 @@ class Gateway:
                 "--data-dir", self.data_dir]
         for t, ip, port in self.listen:
             argv += ["--listen", uri(t, ip, port)]
-        for u in self.upstreams:
-            argv += ["--upstream", u]
+        if not self.tcp_fallback:
+            for u in self.upstreams:
+                argv += ["--upstream", u]
         self.proc = self.h.spawn(self.name, argv)
         self.wait_ready(timeout)
         return self

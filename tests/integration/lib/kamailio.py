@@ -57,7 +57,8 @@ class Kamailio:
     """
 
     def __init__(self, h, name="pbx", ip="127.0.0.1", uas=("127.0.0.2", 5999),
-                 uas_re="^5[0-9]{3}$", tls=None, users=None, debug=2, dbdir=None, ip6=None):
+                 uas_re="^5[0-9]{3}$", tls=None, users=None, debug=2, dbdir=None, ip6=None,
+                 netns=None, children=2):
         self.h = h
         self.name = name
         self.ip = ip
@@ -69,11 +70,18 @@ class Kamailio:
         self.dir = h.subdir(name)
         self.rundir = h.subdir(name + "/run")
         self.dbdir = dbdir or os.path.join(self.dir, "db")
-        self.port = h.free_port(ip)          # UDP and TCP
-        self.tls_port = h.free_port(ip) if tls else None
+        if netns:
+            # A namespace made by the test has nothing else listening in it.
+            self.port, self.tls_port = 5060, (5061 if tls else None)
+        else:
+            self.port = h.free_port(ip)          # UDP and TCP
+            self.tls_port = h.free_port(ip) if tls else None
         # Optional second (IPv6) address for phones, e.g. "::1"; the trunk stays on ip.
         self.ip6 = ip6
         self.port6 = h.free_port(ip6) if ip6 else None
+        # Optional lib.netns.Netns to run in (a private "inside" network).
+        self.netns = netns
+        self.children = children
         self.proc = None
 
     def uri(self, transport="udp"):
@@ -107,6 +115,7 @@ class Kamailio:
         uas_ip = "[%s]" % self.uas[0] if ":" in self.uas[0] else self.uas[0]
         subst = {
             "DEBUG": str(self.debug),
+            "CHILDREN": str(self.children),
             "REALM": REALM,
             "LISTEN": "\n".join(listen),
             "TLS_GLOBAL": tls_global,
@@ -131,6 +140,8 @@ class Kamailio:
         argv = [KAMAILIO, "-f", cfg, "-DD", "-E", "-Y", self.rundir,
                 "-P", os.path.join(self.rundir, "kamailio.pid"), "-m", "64", "-M", "8",
                 "-w", self.dir]
+        if self.netns:
+            argv = self.netns.argv(argv)
         self.proc = self.h.spawn(self.name, argv)
         self.wait_ready(timeout)
         return self

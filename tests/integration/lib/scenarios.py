@@ -53,7 +53,8 @@ class Topology:
 
     def start_uas(self, scenario="uas.xml", calls=1, name="uas", timeout=20):
         u = sipp.Sipp(self.h, name, scenario, local_ip=self.uas_ip, local_port=self.uas_port,
-                      calls=calls, timeout=timeout, keys={"who": "uas"}).start()
+                      calls=calls, timeout=timeout, keys={"who": "uas"},
+                      trace_msg=True).start()
         harness.wait_until(lambda: port_bound(self.uas_ip, self.uas_port) or
                            (not u.proc.alive() and _died(u)), 5, what="UAS to bind")
         return u
@@ -101,7 +102,8 @@ def call_to_uas(h, topo, front, transport, user, callee="5000", scenario="call_a
     uas = topo.start_uas(uas_scenario, name=name + "-uas")
     inf = sipp.csv_for(h, name, [user])
     r = sipp.Sipp(h, name, scenario, remote=front, transport=transport,
-                  local_ip=topo.phone_ip, inf=inf, service=callee, timeout=15).run()
+                  local_ip=topo.phone_ip, inf=inf, service=callee, timeout=15,
+                  trace_msg=True).run()
     ru = uas.wait()
     sipp.expect_all(r, 1, "%s over %s (caller)" % (scenario, transport))
     sipp.expect_all(ru, 1, "%s over %s (UAS side)" % (uas_scenario, transport))
@@ -180,3 +182,32 @@ def check_only_via(pbx, gateway_ips, phone_ip, what):
     if not ips & set(gateway_ips):
         raise harness.TestFailure("%s: the PBX saw no request from the gateway %s (sources %s)"
                                   % (what, gateway_ips, sorted(ips)))
+
+
+def tls_phone_calls(h, topo, proxy, ca, user, name="tlsphone", check_path=None):
+    """A real TLS SIP stack (baresip) registers over TLS through proxy (ip, port), receives a
+    call from the trunk through the PBX (auto-answer), and calls the UAS itself."""
+    from . import baresip
+    phone = baresip.Baresip(h, name, user, proxy, ca, local_ip=topo.phone_ip).start()
+    contact = harness.wait_until(lambda: topo.pbx.contacts(user[0]), 10, interval=0.1,
+                                 what="%s in usrloc" % user[0])
+    h.log("contact of %s: %s" % (user[0], " ".join(contact.split())))
+    if check_path and check_path not in path_of(contact):
+        raise harness.TestFailure("stored contact of %s lacks Path %r:\n%s"
+                                  % (user[0], check_path, contact))
+
+    # Trunk -> PBX -> (TLS) phone.
+    since = phone.mark()
+    inf = sipp.csv_for(h, name + "-trunk", [("9000", "x", kamailio.REALM)])
+    r = sipp.Sipp(h, name + "-trunk", "call_any.xml", remote=(topo.pbx.ip, topo.pbx.port),
+                  local_ip=topo.uas_ip, local_port=h.free_port(topo.uas_ip), inf=inf,
+                  service=user[0], timeout=15).run()
+    sipp.expect_all(r, 1, "trunk call to TLS phone %s" % user[0])
+    phone.wait_event("CALL_ESTABLISHED", 5, since)
+    phone.wait_event("CALL_CLOSED", 5, since)
+
+    # Phone -> (TLS) -> PBX -> UAS, with digest auth on the INVITE.
+    uas = topo.start_uas("uas.xml", name=name + "-uas")
+    baresip.dial_and_hangup(phone, "5000")
+    sipp.expect_all(uas.wait(), 1, "TLS phone call to the UAS (UAS side)")
+    phone.stop()

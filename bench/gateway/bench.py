@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Gateway benchmark: CPU per transaction and highest clean rate of three UDP edge proxies.
+
+The same SIPp scenarios (OPTIONS; REGISTER with digest auth) are offered at fixed rates
+(2000/s, then stepping up) through each proxy in turn, all in front of the same Kamailio
+registrar (tests/integration/kamailio/registrar.cfg.in):
+
+  relay     bench/gateway/relay.c: recvfrom/sendto, no parsing (the physical floor)
+  kamailio  bench/gateway/kamailio-edge.cfg.in: sanity, pike + htable bans, scanner UA
+            drop, Path / Record-Route, stateless forwarding
+  pbxguard  pbxguard gateway --listen udp:... --upstream udp:...
+
+For each step the proxy's CPU (utime+stime of every process in its session, from
+/proc/PID/stat) is read before and after the SIPp run. Reported: CPU microseconds per
+transaction (an OPTIONS call is 1 transaction, a REGISTER-with-auth call is 2: 401 then
+200), and the highest offered rate with < 0.1 % failed calls. Not a test: bounded (a few
+seconds per step), run by hand; see docs/benchmarks.md.
+
+  python3 bench/gateway/bench.py --relay build/bench/gateway/pbx_bench_relay \\
+      --pbxguard build/src/app/pbxguard
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+
+from lib import gateway, harness, kamailio, sipmsg, sipp  # noqa: E402
+
+TX_PER_CALL = {"options": 1, "register": 2}
+SCENARIO_FILE = {"options": "options.xml", "register": "register.xml"}
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+REGISTRAR_IP = "127.0.0.1"
+PROXY_IP = "127.0.0.4"
+PHONE_IP = "127.0.0.3"
+
+
+def session_cpu(sid):
+    """CPU seconds (user+system) of every live process whose session id is sid."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        # fields[0] is field 3 (state): session is field 6, utime 14, stime 15.
+        if int(fields[3]) == sid:
+            total += int(fields[11]) + int(fields[12])
+    return total / CLK_TCK
+
+
+class Args:
+    def __init__(self, pbxguard, keep):
+        self.pbxguard = pbxguard
+        self.keep = keep
+        self.name = "bench-gateway"
+
+
+def start_relay(h, relay_bin, upstream):
+    port = h.free_port(PROXY_IP)
+    proc = h.spawn("relay", [relay_bin, "%s:%d" % (PROXY_IP, port),
+                             "%s:%d" % upstream])
+    return proc, (PROXY_IP, port)
+
+
+def start_kamailio_edge(h, upstream, children):
+    port = h.free_port(PROXY_IP)
+    d = h.subdir("edge")
+    rundir = h.subdir("edge/run")
+    with open(os.path.join(HERE, "kamailio-edge.cfg.in")) as f:
+        text = f.read()
+    for k, v in {"CHILDREN": str(children), "LISTEN": "%s:%d" % (PROXY_IP, port),
+                 "RUNDIR": rundir, "UPSTREAM_IP": upstream[0],
+                 "UPSTREAM": "sip:%s:%d" % upstream}.items():
+        text = text.replace("@@%s@@" % k, v)
+    cfg = os.path.join(d, "kamailio-edge.cfg")
+    with open(cfg, "w") as f:
+        f.write(text)
+    proc = h.spawn("edge", [kamailio.KAMAILIO, "-f", cfg, "-DD", "-E", "-Y", rundir,
+                            "-P", os.path.join(rundir, "pid"), "-m", "128", "-M", "8",
+                            "-w", d])
+    return proc, (PROXY_IP, port)
+
+
+def start_pbxguard(h, upstream):
+    gw = gateway.Gateway(h, [("udp", PROXY_IP, None)], ["udp:%s:%d" % upstream],
+                         log_level="warn")
+    gw.start()
+    return gw.proc, gw.addr("udp")
+
+
+def wait_forwarding(proc, addr):
+    def ready():
+        if not proc.alive():
+            raise harness.TestFailure("%s exited early:\n%s" % (proc.name, proc.log()[-2000:]))
+        return sipmsg.ping(addr[0], addr[1], "udp", timeout=0.3)
+    harness.wait_until(ready, 15, interval=0.1, what="%s to forward OPTIONS" % proc.name)
+
+
+def run_step(h, proc, front, scenario, rate, seconds, users_csv, tag):
+    calls = int(rate * seconds)
+    s = sipp.Sipp(h, tag, SCENARIO_FILE[scenario], remote=front, transport="udp",
+                  local_ip=PHONE_IP, calls=calls, rate=rate, inf=users_csv,
+                  timeout=int(seconds) + 15, limit=max(200, rate),
+                  extra=["-recv_timeout", "3000", "-nd"])
+    cpu0 = session_cpu(proc.pid)
+    t0 = time.monotonic()
+    r = s.run()
+    wall = time.monotonic() - t0
+    cpu = session_cpu(proc.pid) - cpu0
+    done = r.successful + r.failed
+    failed = r.failed + max(0, calls - done)
+    tx = r.successful * TX_PER_CALL[scenario]
+    return {
+        "scenario": scenario, "rate": rate, "calls": calls, "successful": r.successful,
+        "failed": failed, "fail_pct": 100.0 * failed / calls if calls else 0.0,
+        "wall_s": round(wall, 2), "achieved_cps": round(r.successful / wall, 1),
+        "cpu_s": round(cpu, 3),
+        "cpu_us_per_tx": round(1e6 * cpu / tx, 1) if tx else None,
+        "cpu_s_per_1000_tx": round(1000 * cpu / tx, 4) if tx else None,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--relay", default=os.path.join(REPO, "build/bench/gateway/pbx_bench_relay"))
+    ap.add_argument("--pbxguard", default="")
+    ap.add_argument("--proxies", default="relay,kamailio,pbxguard")
+    ap.add_argument("--scenarios", default="options,register")
+    ap.add_argument("--rates", default="2000,3000,4000,5000,6000,8000")
+    ap.add_argument("--seconds", type=float, default=4.0, help="duration of each step")
+    ap.add_argument("--edge-children", type=int, default=2)
+    ap.add_argument("--registrar-children", type=int, default=4)
+    ap.add_argument("--json", default="", help="write all step results to this file")
+    ap.add_argument("--keep", action="store_true")
+    a = ap.parse_args()
+    rates = [int(x) for x in a.rates.split(",")]
+    proxies = [p for p in a.proxies.split(",") if p]
+    if "pbxguard" in proxies and not (a.pbxguard and os.access(a.pbxguard, os.X_OK)):
+        print("pbxguard binary not given: skipping the pbxguard column")
+        proxies.remove("pbxguard")
+    if "relay" in proxies and not os.access(a.relay, os.X_OK):
+        sys.exit("relay binary %s not found (build target pbx_bench_relay)" % a.relay)
+
+    h = harness.Harness(Args(a.pbxguard, a.keep))
+    results = []
+    failed = True
+    try:
+        users = kamailio.load_users()
+        registrar = kamailio.Kamailio(h, name="registrar", ip=REGISTRAR_IP, debug=0,
+                                      users=users, children=a.registrar_children).start()
+        upstream = (registrar.ip, registrar.port)
+        users_csv = sipp.csv_for(h, "users", users)
+        for proxy in proxies:
+            if proxy == "relay":
+                proc, front = start_relay(h, a.relay, upstream)
+            elif proxy == "kamailio":
+                proc, front = start_kamailio_edge(h, upstream, a.edge_children)
+            else:
+                proc, front = start_pbxguard(h, upstream)
+            wait_forwarding(proc, front)
+            for scenario in a.scenarios.split(","):
+                for rate in rates:
+                    res = run_step(h, proc, front, scenario, rate, a.seconds, users_csv,
+                                   "%s-%s-%d" % (proxy, scenario, rate))
+                    res["proxy"] = proxy
+                    results.append(res)
+                    print("%-9s %-9s rate %5d/s: %6d ok %5d failed (%.3f%%), achieved %7.1f/s, "
+                          "cpu %.3fs = %s us/tx" % (proxy, scenario, rate, res["successful"],
+                                                    res["failed"], res["fail_pct"],
+                                                    res["achieved_cps"], res["cpu_s"],
+                                                    res["cpu_us_per_tx"]), flush=True)
+                    if res["fail_pct"] >= 0.1:
+                        break
+            proc.stop()
+        failed = False
+    finally:
+        h.close(failed)
+
+    print("\nsummary (CPU us per transaction at the first rate; highest rate with < 0.1% "
+          "failures)")
+    summary = {}
+    for proxy in proxies:
+        for scenario in a.scenarios.split(","):
+            steps = [r for r in results if r["proxy"] == proxy and r["scenario"] == scenario]
+            if not steps:
+                continue
+            clean = [r["rate"] for r in steps if r["fail_pct"] < 0.1]
+            summary[(proxy, scenario)] = (steps[0]["cpu_us_per_tx"], max(clean) if clean else 0)
+            print("  %-9s %-9s %8s us/tx at %d/s   max clean rate %s/s" % (
+                proxy, scenario, steps[0]["cpu_us_per_tx"], steps[0]["rate"],
+                max(clean) if clean else "none"))
+    for scenario in a.scenarios.split(","):
+        g = summary.get(("pbxguard", scenario))
+        for other in ("relay", "kamailio"):
+            o = summary.get((other, scenario))
+            if g and o and g[0] and o[0]:
+                print("  %s: pbxguard/%s CPU ratio %.2f" % (scenario, other, g[0] / o[0]))
+        k, r = summary.get(("kamailio", scenario)), summary.get(("relay", scenario))
+        if k and r and k[0] and r[0]:
+            print("  %s: kamailio/relay CPU ratio %.2f" % (scenario, k[0] / r[0]))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,652 @@
+/*
+ * `pbxguard gateway`: the inline SIP edge proxy daemon.
+ *
+ *   pbxguard gateway [-c FILE] [--listen URI]... [--upstream URI]... [--data-dir DIR]
+ *                    [--foreground|--daemon] [--user USER] [--pid-file FILE]
+ *
+ * Start-up order matters: configuration, then binding (as root if needed), then the data
+ * directory and flow key, then detaching and the pid file, then the privilege drop, then the
+ * loop. SIGHUP reloads the configuration (proxy settings, upstreams, exposure, health);
+ * SIGTERM/SIGINT drain (no new input, queued output flushed, bounded time) and exit 0.
+ * Exit codes: 0 normal exit, 1 runtime failure, 2 usage or configuration error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "config_sections.h"
+#include "gateway_daemon.h"
+#include "gateway_hooks.h"
+#include "pbxguard/core/addr.h"
+#include "pbxguard/core/config.h"
+#include "pbxguard/core/escape.h"
+#include "pbxguard/core/event.h"
+#include "pbxguard/core/general.h"
+#include "pbxguard/core/log.h"
+#include "pbxguard/net/loop.h"
+#include "pbxguard/net/net.h"
+#include "pbxguard/proxy/config.h"
+#include "pbxguard/proxy/proxy.h"
+#include "pbxguard/sip/headers.h"
+#include "pbxguard/sip/msg.h"
+
+struct gw_opts {
+    const char *config;
+    struct gateway_listen listen[GATEWAY_MAX_LISTEN];
+    size_t n_listen;
+    struct gateway_upstream ups[GATEWAY_MAX_UPSTREAMS];
+    size_t n_ups;
+    const char *data_dir;
+    const char *user;
+    const char *pid_file;
+    bool daemon;
+};
+
+struct gw_stats {
+    uint64_t rx, malformed, forwarded, replied, dropped, send_errors, hook_drops;
+};
+
+struct gw {
+    struct gw_opts opt;
+    struct cfg_live live;
+    struct net *net;
+    struct net_loop *loop;
+    struct proxy *px;
+    uint8_t hash_key[16];
+    struct flow_key fkey;
+    struct proxy_iface ifaces[PROXY_MAX_IFACES];
+    unsigned n_ifaces;
+    struct net_timer health_timer;
+    struct net_timer ev_timer;
+    struct net_timer health_timeout;
+    int64_t health_interval_ms;
+    int64_t health_timeout_ms;
+    unsigned drain_ms;
+    bool draining;
+    struct gw_stats st;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: pbxguard gateway [-c FILE] [--listen URI]... [--upstream URI]...\n"
+            "                        [--data-dir DIR] [--foreground|--daemon] [--user USER]\n"
+            "                        [--pid-file FILE]\n"
+            "\n"
+            "  -c, --config FILE   configuration file (default: none, safe defaults)\n"
+            "  --listen URI        listen endpoint, e.g. udp:0.0.0.0:5060, tls:[::]:5061;\n"
+            "                      repeatable; replaces gateway.listen\n"
+            "  --upstream URI      PBX endpoint, e.g. udp:10.0.0.5:5060; repeatable (the order\n"
+            "                      gives the priority); replaces gateway.upstreams\n"
+            "  --data-dir DIR      state directory (flow key, database, control socket)\n"
+            "  --foreground        stay attached (default)\n"
+            "  --daemon            detach from the terminal\n"
+            "  --user USER         drop privileges to USER after binding\n"
+            "  --pid-file FILE     write the process id to FILE\n"
+            "\n"
+            "Signals: HUP reloads the configuration, TERM/INT drain and exit.\n");
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Message path */
+
+static void send_action(struct gw *g, const struct proxy_action *a)
+{
+    int rc = net_send(g->net, &a->dest, a->buf, a->len);
+    if (rc < 0) {
+        char ab[PBX_ADDR_STRLEN];
+        g->st.send_errors++;
+        log_debug("gateway: send to %s:%s failed: %s", pbx_transport_name(a->dest.transport),
+                  pbx_addr_fmt(&a->dest.addr, ab, sizeof(ab)), strerror(-rc));
+    }
+}
+
+static void report_health(struct gw *g, unsigned idx, bool ok)
+{
+    if (proxy_health_result(g->px, idx, ok)) {
+        char eb[PBX_ENDPOINT_STRLEN];
+        log_warn("gateway: upstream %s is %s",
+                 pbx_endpoint_fmt(&g->px->ups[idx].ep, eb, sizeof(eb)),
+                 g->px->ups[idx].up ? "up" : "DOWN");
+    }
+}
+
+/* One security event per gateway decision that refuses a message (docs/events.md). */
+static void gw_event(const struct net_msg *msg, const struct sip_msg *m, const char *type,
+                     enum ev_action action, const char *reason)
+{
+    char src[PBX_ADDR_STRLEN];
+    struct ev_record r;
+    memset(&r, 0, sizeof(r));
+    r.type = type;
+    r.rule = "gateway.proxy";
+    r.action = action;
+    r.severity = EV_SEV_LOW;
+    r.component = "gateway";
+    pbx_addr_fmt(&msg->remote, src, sizeof(src));
+    r.src = slice_cstr(src);
+    r.transport = pbx_transport_name(msg->transport);
+    if (m) {
+        r.call_id = m->call_id;
+        r.method = m->method_name;
+        r.user_agent = sip_msg_user_agent(m);
+    }
+    r.reason = reason;
+    r.raw = slice_make(msg->buf, msg->len);
+    (void)ev_emit(&r);
+}
+
+static void on_ev_timer(void *ctx, struct net_timer *t)
+{
+    (void)ctx;
+    (void)t;
+    (void)ev_flush();
+}
+
+/* Applies the log and events sections (start-up and reload). */
+static void apply_outputs(struct gw *g, const struct cfg_snapshot *s)
+{
+    const struct log_config *lc = cfg_snapshot_section(s, "log");
+    const struct ev_config *ec = cfg_snapshot_section(s, "events");
+    int rc;
+    if (lc && (rc = log_configure(lc)) < 0)
+        log_warn("gateway: log destination unusable (%s); keeping the previous one", strerror(-rc));
+    if (ec && ec->dest != EV_DEST_OFF && (rc = ev_open(ec)) < 0)
+        log_warn("gateway: event sink %s unusable (%s); events are not written",
+                 ec->path ? ec->path : "stdout", strerror(-rc));
+    if (ec && g->loop) {
+        net_timer_cancel(g->loop, &g->ev_timer);
+        if (ec->dest != EV_DEST_OFF && ec->flush_interval_ms > 0 &&
+            net_timer_add(g->loop, &g->ev_timer, (uint32_t)ec->flush_interval_ms,
+                          (uint32_t)ec->flush_interval_ms) < 0)
+            log_warn("gateway: cannot arm the event flush timer");
+    }
+}
+
+static bool initial_invite(const struct sip_msg *m)
+{
+    /* No To tag: not inside a dialog (RFC 3261 §12.2). */
+    struct sip_name_addr to;
+    return m->method == SIP_METHOD_INVITE && sip_msg_to(m, &to) == 0 && !to.tag.p;
+}
+
+static void on_msg(void *ctx, const struct net_msg *msg)
+{
+    static struct sip_msg m; /* large; one event-loop thread */
+    struct gw *g = ctx;
+    struct proxy_action act;
+    struct gw_decision d = {GW_PASS, 0, NULL};
+    char ab[PBX_ADDR_STRLEN];
+
+    g->st.rx++;
+    int rc = sip_msg_parse(&m, msg->buf, msg->len,
+                           msg->transport == PBX_TP_UDP ? SIP_PARSE_DATAGRAM : SIP_PARSE_STREAM);
+    if (rc < 0) {
+        /* Nothing malformed is ever forwarded; no answer either (no reflection). */
+        g->st.malformed++;
+        gw_event(msg, NULL, "sip.malformed", EV_ACT_DROP, m.err_reason ? m.err_reason : "parse");
+        log_debug("gateway: malformed message from %s dropped: %s at %zu",
+                  pbx_addr_fmt(&msg->remote, ab, sizeof(ab)), m.err_reason ? m.err_reason : "error",
+                  m.err_off);
+        return;
+    }
+    enum proxy_side from = proxy_side_of(g->px, msg);
+    if (m.is_request) {
+        gw_hook_request(g, msg, &m, from, &d);
+        if (d.verdict == GW_PASS && from == PROXY_SIDE_OUTSIDE && initial_invite(&m))
+            gw_hook_initial_invite(g, msg, &m, &d);
+    } else if (from == PROXY_SIDE_INSIDE) {
+        gw_hook_response_inside(g, msg, &m, &d);
+    }
+    if (d.verdict == GW_DROP) {
+        g->st.hook_drops++;
+        return;
+    }
+    /* Each hook records its own events; the proxy's refusals are recorded below. */
+    if (d.verdict == GW_REJECT && m.is_request) {
+        proxy_reply(g->px, msg, &m, d.status, d.reason ? d.reason : "Forbidden", &act);
+    } else if (proxy_process(g->px, msg, &m, &act) < 0) {
+        return;
+    }
+    switch (act.kind) {
+    case PROXY_ACT_FORWARD:
+        g->st.forwarded++;
+        send_action(g, &act);
+        break;
+    case PROXY_ACT_REPLY:
+        g->st.replied++;
+        if (act.status == 403 || act.status == 482)
+            gw_event(msg, &m, "proxy.reject", EV_ACT_REJECT, act.reason);
+        send_action(g, &act);
+        break;
+    case PROXY_ACT_HEALTH:
+        report_health(g, (unsigned)act.upstream, act.status < 500);
+        break;
+    case PROXY_ACT_DROP:
+        g->st.dropped++;
+        gw_event(msg, &m, "proxy.drop", EV_ACT_DROP, act.reason);
+        if (log_enabled(LOG_LEVEL_DEBUG))
+            log_debug("gateway: dropped message from %s: %s",
+                      pbx_addr_fmt(&msg->remote, ab, sizeof(ab)), act.reason);
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Health checks */
+
+static void on_health_timeout(void *ctx, struct net_timer *t)
+{
+    struct gw *g = ctx;
+    (void)t;
+    for (unsigned i = 0; i < g->px->n_ups; i++)
+        if (g->px->ups[i].probe_seq != 0)
+            report_health(g, i, false);
+}
+
+static void on_health_timer(void *ctx, struct net_timer *t)
+{
+    struct gw *g = ctx;
+    struct proxy_action act;
+    (void)t;
+    if (g->draining)
+        return;
+    for (unsigned i = 0; i < g->px->n_ups; i++) {
+        if (g->px->ups[i].probe_seq != 0)
+            report_health(g, i, false);
+        if (proxy_health_request(g->px, i, net_loop_now_ms(g->loop), &act) == 0)
+            send_action(g, &act);
+    }
+    net_timer_cancel(g->loop, &g->health_timeout);
+    if (net_timer_add(g->loop, &g->health_timeout, (uint32_t)g->health_timeout_ms, 0) < 0)
+        log_warn("gateway: cannot arm the health-check timeout");
+}
+
+static void health_arm(struct gw *g)
+{
+    net_timer_cancel(g->loop, &g->health_timer);
+    net_timer_cancel(g->loop, &g->health_timeout);
+    if (g->health_interval_ms <= 0 || g->px->n_ups == 0)
+        return;
+    if (g->health_timeout_ms >= g->health_interval_ms)
+        g->health_timeout_ms = g->health_interval_ms / 2 > 0 ? g->health_interval_ms / 2 : 1;
+    if (net_timer_add(g->loop, &g->health_timer, 50, (uint32_t)g->health_interval_ms) < 0)
+        log_warn("gateway: cannot arm health checks");
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Configuration */
+
+static const struct gateway_config *gateway_section(const struct cfg_snapshot *s)
+{
+    return cfg_snapshot_section(s, "gateway");
+}
+
+/* Our source address towards each upstream, for headers when listening on a wildcard. */
+static void learn_local(struct proxy_upstream *u)
+{
+    struct sockaddr_storage ss, local;
+    socklen_t sl = pbx_addr_to_sockaddr(&u->ep.addr, &ss);
+    socklen_t ll = sizeof(local);
+    int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    if (connect(fd, (struct sockaddr *)&ss, sl) == 0 &&
+        getsockname(fd, (struct sockaddr *)&local, &ll) == 0) {
+        struct pbx_addr a;
+        if (pbx_addr_from_sockaddr((struct sockaddr *)&local, ll, &a) == 0) {
+            a.port = 0;
+            u->local = a;
+        }
+    }
+    close(fd);
+}
+
+static unsigned build_upstreams(const struct gw *g, const struct gateway_config *gc,
+                                struct proxy_upstream *ups)
+{
+    const struct gateway_upstream *src = g->opt.n_ups ? g->opt.ups : gc->upstreams;
+    size_t n = g->opt.n_ups ? g->opt.n_ups : gc->n_upstreams;
+    memset(ups, 0, sizeof(*ups) * PROXY_MAX_UPSTREAMS);
+    for (size_t i = 0; i < n && i < PROXY_MAX_UPSTREAMS; i++) {
+        ups[i].ep = src[i].ep;
+        ups[i].priority = src[i].priority;
+        ups[i].tcp_fallback = src[i].tcp_fallback;
+        learn_local(&ups[i]);
+    }
+    return (unsigned)(n < PROXY_MAX_UPSTREAMS ? n : PROXY_MAX_UPSTREAMS);
+}
+
+/* (Re)initialises the proxy from a snapshot, keeping the keys and the health state of
+ * upstreams that stay. */
+static int apply_config(struct gw *g, const struct gateway_config *gc, bool first)
+{
+    struct proxy_upstream ups[PROXY_MAX_UPSTREAMS];
+    struct proxy_upstream old[PROXY_MAX_UPSTREAMS];
+    unsigned n_old = 0;
+    unsigned n = build_upstreams(g, gc, ups);
+    if (!first) {
+        n_old = g->px->n_ups;
+        memcpy(old, g->px->ups, sizeof(old));
+    }
+    int rc = proxy_init(g->px, &gc->proxy, g->ifaces, g->n_ifaces, ups, n, g->hash_key, &g->fkey);
+    if (rc < 0)
+        return rc;
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = 0; j < n_old; j++)
+            if (old[j].ep.transport == ups[i].ep.transport &&
+                pbx_addr_eq(&old[j].ep.addr, &ups[i].ep.addr, true)) {
+                g->px->ups[i].up = old[j].up;
+                g->px->ups[i].fails = old[j].fails;
+                g->px->ups[i].oks = old[j].oks;
+            }
+    g->health_interval_ms = gc->health_interval_ms;
+    g->health_timeout_ms = gc->health_timeout_ms;
+    g->drain_ms = (unsigned)gc->drain_timeout_ms;
+    return 0;
+}
+
+static void on_sighup(void *ctx, int signo)
+{
+    struct gw *g = ctx;
+    struct cfg_diag d;
+    (void)signo;
+    if (!g->opt.config) {
+        log_info("gateway: SIGHUP without a configuration file: nothing to reload");
+        return;
+    }
+    cfg_diag_init(&d);
+    int rc = app_config_reload(&g->live, g->opt.config, &d);
+    if (rc < 0) {
+        log_error("gateway: reload of %s refused (%u errors); the running configuration stays",
+                  g->opt.config, cfg_diag_errors(&d));
+        cfg_diag_print(&d, stderr);
+        cfg_diag_fini(&d);
+        return;
+    }
+    cfg_diag_fini(&d);
+    struct cfg_snapshot *s = cfg_live_acquire(&g->live);
+    const struct gateway_config *gc = s ? gateway_section(s) : NULL;
+    if (s)
+        apply_outputs(g, s);
+    if (gc) {
+        if (!g->opt.n_listen && gc->n_listen != g->n_ifaces)
+            log_warn("gateway: listener changes take effect at the next restart");
+        if (apply_config(g, gc, false) < 0)
+            log_error("gateway: reload: proxy settings rejected");
+        else
+            health_arm(g);
+        log_info("gateway: configuration reloaded (generation %llu)",
+                 (unsigned long long)cfg_snapshot_generation(s));
+    }
+    if (s)
+        cfg_snapshot_unref(s);
+}
+
+static void on_sigterm(void *ctx, int signo)
+{
+    struct gw *g = ctx;
+    if (g->draining) {
+        net_stop(g->net);
+        return;
+    }
+    g->draining = true;
+    log_info("gateway: signal %d: draining (at most %u ms)", signo, g->drain_ms);
+    net_timer_cancel(g->loop, &g->health_timer);
+    net_timer_cancel(g->loop, &g->health_timeout);
+    net_drain(g->net, g->drain_ms);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Command line */
+
+static int parse_args(int argc, char **argv, struct gw_opts *o)
+{
+    enum { O_LISTEN = 256, O_UPSTREAM, O_DATA_DIR, O_FOREGROUND, O_DAEMON, O_USER, O_PID };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, O_LISTEN},
+        {"upstream", required_argument, NULL, O_UPSTREAM},
+        {"data-dir", required_argument, NULL, O_DATA_DIR},
+        {"foreground", no_argument, NULL, O_FOREGROUND},
+        {"daemon", no_argument, NULL, O_DAEMON},
+        {"user", required_argument, NULL, O_USER},
+        {"pid-file", required_argument, NULL, O_PID},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o->config = optarg;
+            break;
+        case O_LISTEN:
+            if (o->n_listen >= GATEWAY_MAX_LISTEN ||
+                pbx_endpoint_parse(optarg, strlen(optarg), &o->listen[o->n_listen].ep) < 0) {
+                fprintf(stderr, "pbxguard gateway: bad or too many --listen '%s'\n", optarg);
+                return -EINVAL;
+            }
+            o->listen[o->n_listen++].sides = PROXY_SIDE_BOTH;
+            break;
+        case O_UPSTREAM:
+            if (o->n_ups >= GATEWAY_MAX_UPSTREAMS ||
+                pbx_endpoint_parse(optarg, strlen(optarg), &o->ups[o->n_ups].ep) < 0 ||
+                o->ups[o->n_ups].ep.addr.port == 0) {
+                fprintf(stderr, "pbxguard gateway: bad or too many --upstream '%s'\n", optarg);
+                return -EINVAL;
+            }
+            o->ups[o->n_ups].priority = (int)o->n_ups + 1;
+            o->n_ups++;
+            break;
+        case O_DATA_DIR:
+            o->data_dir = optarg;
+            break;
+        case O_FOREGROUND:
+            o->daemon = false;
+            break;
+        case O_DAEMON:
+            o->daemon = true;
+            break;
+        case O_USER:
+            o->user = optarg;
+            break;
+        case O_PID:
+            o->pid_file = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        default:
+            usage(stderr);
+            return -EINVAL;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "pbxguard gateway: unexpected argument '%s'\n", argv[optind]);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int load_snapshot(struct gw *g)
+{
+    struct cfg_diag d;
+    struct cfg_snapshot *s = NULL;
+    int rc;
+    cfg_diag_init(&d);
+    if (g->opt.config)
+        rc = app_config_load(g->opt.config, &d, &s);
+    else
+        rc = cfg_snapshot_load_buf("(built-in defaults)", "", 0, app_config_sections,
+                                   app_config_sections_count, &d, &s);
+    if (rc < 0) {
+        fprintf(stderr, "pbxguard gateway: configuration rejected:\n");
+        cfg_diag_print(&d, stderr);
+        cfg_diag_fini(&d);
+        return rc;
+    }
+    cfg_diag_fini(&d);
+    cfg_live_publish(&g->live, s);
+    return 0;
+}
+
+static int open_net(struct gw *g, const struct gateway_config *gc)
+{
+    struct net_listener_config lc[GATEWAY_MAX_LISTEN];
+    const struct gateway_listen *ls = g->opt.n_listen ? g->opt.listen : gc->listen;
+    size_t n = g->opt.n_listen ? g->opt.n_listen : gc->n_listen;
+    struct net_config nc;
+    struct net_handlers h = {.on_msg = on_msg, .admit = gw_hook_admit, .ctx = g};
+
+    memset(lc, 0, sizeof(lc));
+    memset(&nc, 0, sizeof(nc));
+    for (size_t i = 0; i < n; i++) {
+        lc[i].ep = ls[i].ep;
+        lc[i].tls.cert_file = gc->tls_cert;
+        lc[i].tls.key_file = gc->tls_key;
+        lc[i].tls.ca_file = gc->tls_ca;
+        lc[i].tls.verify_client = gc->tls_verify_client;
+    }
+    nc.listeners = lc;
+    nc.n_listeners = n;
+    nc.client_tls.ca_file = gc->tls_ca;
+    nc.max_conns = (unsigned)gc->max_connections;
+    nc.max_conns_per_source = (unsigned)gc->max_connections_per_source;
+    nc.idle_timeout_ms = (unsigned)gc->idle_timeout_ms;
+    nc.handshake_timeout_ms = (unsigned)gc->handshake_timeout_ms;
+    int rc = net_new(&nc, &h, &g->net);
+    if (rc < 0)
+        return rc;
+    g->loop = net_get_loop(g->net);
+    g->n_ifaces = 0;
+    for (size_t i = 0; i < n && i < PROXY_MAX_IFACES; i++) {
+        struct pbx_endpoint ep;
+        char eb[PBX_ENDPOINT_STRLEN];
+        if (net_listener_endpoint(g->net, (unsigned)i, &ep) < 0)
+            ep = ls[i].ep;
+        struct proxy_iface *f = &g->ifaces[g->n_ifaces++];
+        memset(f, 0, sizeof(*f));
+        f->listener_id = (unsigned)i;
+        f->transport = ep.transport;
+        f->addr = ep.addr;
+        f->advertise = ls[i].advertise;
+        f->sides = ls[i].sides ? ls[i].sides : PROXY_SIDE_BOTH;
+        log_info("gateway: listening on %s", pbx_endpoint_fmt(&ep, eb, sizeof(eb)));
+    }
+    return 0;
+}
+
+int cmd_gateway(int argc, char **argv)
+{
+    static struct gw gw; /* holds the proxy pointer and large option arrays */
+    struct gw *g = &gw;
+    int rc, exit_code = 1;
+    struct cfg_snapshot *snap = NULL;
+    long uid = -1, gid = -1;
+
+    memset(g, 0, sizeof(*g));
+    cfg_live_init(&g->live);
+    rc = parse_args(argc, argv, &g->opt);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (load_snapshot(g) < 0) {
+        exit_code = 2;
+        goto out;
+    }
+    snap = cfg_live_acquire(&g->live);
+    const struct gateway_config *gc = gateway_section(snap);
+    const struct general_config *gen = general_config_get(snap);
+    if (!gc) {
+        fprintf(stderr, "pbxguard gateway: no gateway section in the configuration table\n");
+        goto out;
+    }
+    if (!g->opt.n_ups && gc->n_upstreams == 0) {
+        fprintf(stderr, "pbxguard gateway: no upstream: give --upstream URI or "
+                        "gateway.upstreams (the PBX to protect)\n");
+        exit_code = 2;
+        goto out;
+    }
+    const char *data_dir = g->opt.data_dir ? g->opt.data_dir : gen ? gen->data_dir : NULL;
+    const char *user = g->opt.user ? g->opt.user : gen ? gen->user : NULL;
+    const char *pid_file = g->opt.pid_file ? g->opt.pid_file : gc->pid_file;
+    if (user && gw_lookup_account(user, gen && !g->opt.user ? gen->group : NULL, &uid, &gid)) {
+        fprintf(stderr, "pbxguard gateway: unknown user or group '%s'\n", user);
+        exit_code = 2;
+        goto out;
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    g->px = calloc(1, sizeof(*g->px));
+    if (!g->px)
+        goto out;
+    rc = open_net(g, gc);
+    if (rc < 0) {
+        fprintf(stderr, "pbxguard gateway: cannot open listeners: %s\n", strerror(-rc));
+        goto out;
+    }
+    /* Log and event files are opened while still privileged (they may be root-owned). */
+    net_timer_init(&g->ev_timer, on_ev_timer, g);
+    apply_outputs(g, snap);
+    bool persistent = false;
+    if (data_dir && gw_datadir_prepare(data_dir, uid, gid) < 0)
+        log_warn("gateway: data directory %s unusable; flow tokens will not survive a restart",
+                 data_dir);
+    if (gw_flow_key_load(data_dir, uid, gid, &g->fkey, &persistent) < 0 ||
+        getrandom(g->hash_key, sizeof(g->hash_key), 0) != (ssize_t)sizeof(g->hash_key)) {
+        fprintf(stderr, "pbxguard gateway: no randomness for keys\n");
+        goto out;
+    }
+    if (g->opt.daemon && gw_daemonize() < 0) {
+        fprintf(stderr, "pbxguard gateway: cannot detach\n");
+        goto out;
+    }
+    if (pid_file && gw_pidfile_write(pid_file) < 0)
+        log_warn("gateway: cannot write pid file %s", pid_file);
+    if (user && (rc = gw_drop_privileges(uid, gid)) < 0) {
+        log_error("gateway: privilege drop to %s failed: %s", user, strerror(-rc));
+        goto out;
+    }
+    if (apply_config(g, gc, true) < 0) {
+        log_error("gateway: proxy set-up failed");
+        goto out;
+    }
+    net_timer_init(&g->health_timer, on_health_timer, g);
+    net_timer_init(&g->health_timeout, on_health_timeout, g);
+    health_arm(g);
+    if (net_loop_signal(g->loop, SIGHUP, on_sighup, g) < 0 ||
+        net_loop_signal(g->loop, SIGTERM, on_sigterm, g) < 0 ||
+        net_loop_signal(g->loop, SIGINT, on_sigterm, g) < 0) {
+        log_error("gateway: cannot install signal handlers");
+        goto out;
+    }
+    log_info("gateway: ready (%u listeners, %u upstreams, flow key %s)", g->n_ifaces, g->px->n_ups,
+             persistent ? "persistent" : "ephemeral");
+    (void)gw_notify("READY=1");
+    rc = net_run(g->net);
+    (void)gw_notify("STOPPING=1");
+    log_info("gateway: stopped: %llu received, %llu forwarded, %llu replied, %llu dropped, "
+             "%llu malformed, %llu send errors",
+             (unsigned long long)g->st.rx, (unsigned long long)g->st.forwarded,
+             (unsigned long long)g->st.replied, (unsigned long long)g->st.dropped,
+             (unsigned long long)g->st.malformed, (unsigned long long)g->st.send_errors);
+    exit_code = rc < 0 ? 1 : 0;
+    if (pid_file)
+        (void)unlink(pid_file);
+out:
+    if (snap)
+        cfg_snapshot_unref(snap);
+    net_free(g->net);
+    ev_close();
+    free(g->px);
+    cfg_live_fini(&g->live);
+    return exit_code;
+}

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""Integration test: pbxguard probe against Kamailio stand-ins on loopback.
+
+insecure.cfg answers enumeration differently (404 vs 401/480/200), relays unauthenticated
+INVITEs to outside numbers to a SIPp "PSTN gateway", answers OPTIONS with its version and has
+no flood limit; the probe must grade it F with those specific findings. secure.cfg challenges
+everything, drops scanners, limits floods with pike and hides its version; the same probe,
+with the same wordlist, must find nothing above info. The insecure instance is the control:
+every attack the secure one withstands succeeds against it.
+
+Only loopback addresses are used; every wait is bounded; readiness is checked (an OPTIONS
+answered by Kamailio, the UAS socket present in /proc/net/udp), never slept for.
+"""
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PBX = sys.argv[1] if len(sys.argv) > 1 else "build/src/app/pbxguard"
+INSECURE = "127.66.1.1"
+OUTSIDE = "127.66.1.2"
+SECURE = "127.66.1.3"
+UAS_PORT = 5080
+EXTENSIONS = "1000-1003"  # 1001 and 1002 exist
+
+failures = []
+procs = []
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def start(cmd, log):
+    p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
+    procs.append(p)
+    return p
+
+
+def stop_all():
+    for p in procs:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=10)
+
+
+def options_answered(addr, port=5060, tries=50):
+    """Polls with OPTIONS until any SIP response arrives (at most tries x 200 ms)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(0.2)
+    lp = s.getsockname()[1]
+    try:
+        for i in range(tries):
+            msg = (f"OPTIONS sip:{addr}:{port} SIP/2.0\r\n"
+                   f"Via: SIP/2.0/UDP 127.0.0.1:{lp};branch=z9hG4bK-ready-{i};rport\r\n"
+                   f"Max-Forwards: 70\r\nFrom: <sip:ready@{addr}>;tag={i}\r\n"
+                   f"To: <sip:{addr}>\r\nCall-ID: ready-{i}-{lp}\r\nCSeq: 1 OPTIONS\r\n"
+                   "Content-Length: 0\r\n\r\n")
+            s.sendto(msg.encode(), (addr, port))
+            try:
+                if s.recv(65535).startswith(b"SIP/2.0 "):
+                    return True
+            except socket.timeout:
+                pass
+        return False
+    finally:
+        s.close()
+
+
+def udp_bound(addr, port, tries=50):
+    """True once a UDP socket is bound to addr:port (polls /proc/net/udp, bounded)."""
+    want = "%08X:%04X" % (int.from_bytes(socket.inet_aton(addr), "little"), port)
+    for _ in range(tries):
+        with open("/proc/net/udp") as f:
+            if any(line.split()[1] == want for line in f.readlines()[1:]):
+                return True
+        time.sleep(0.1)  # polling interval of a bounded readiness check
+    return False
+
+
+def probe(target, *extra):
+    cmd = [PBX, "probe", target, "--extensions", EXTENSIONS, "--format", "json", "--quiet"]
+    cmd += list(extra)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    try:
+        report = json.loads(r.stdout) if r.stdout.strip() else None
+    except json.JSONDecodeError:
+        report = None
+    return r.returncode, report, r.stderr
+
+
+def ids(report):
+    return [f["id"] for f in report["findings"]] if report else []
+
+
+def main():
+    kamailio = shutil.which("kamailio") or "/usr/sbin/kamailio"
+    sipp = shutil.which("sipp")
+    mods = sorted(glob.glob("/usr/lib/*/kamailio/modules"))
+    if not os.path.exists(kamailio) or not sipp or not mods:
+        print("SKIP: kamailio, its modules or sipp missing")
+        return 77
+    tmp = tempfile.mkdtemp(prefix="pbxguard-probe-")
+    try:
+        for name, pw in (("insecure", "1234"), ("secure", "1234")):
+            db = os.path.join(tmp, name + "-db")
+            os.makedirs(db)
+            shutil.copy(os.path.join(HERE, "kamailio/db/version"), db)
+            with open(os.path.join(HERE, "kamailio/db/subscriber")) as f:
+                rows = f.read()
+            if name == "secure":
+                rows = rows.replace(":1001:pbx.test:1234:", ":1001:pbx.test:Kp8vW2qZx7Lm4Rt9:")
+            with open(os.path.join(db, "subscriber"), "w") as f:
+                f.write(rows)
+            with open(os.path.join(HERE, "kamailio", name + ".cfg")) as f:
+                cfg = f.read()
+            cfg = (cfg.replace("@MPATH@", mods[0] + "/").replace("@DBDIR@", db)
+                   .replace("@OUTSIDE@", f"{OUTSIDE}:{UAS_PORT}").replace("@TLSDIR@", tmp))
+            with open(os.path.join(tmp, name + ".cfg"), "w") as f:
+                f.write(cfg)
+            os.makedirs(os.path.join(tmp, name + "-run"))
+        # The insecure stand-in also offers TLS 1.0+ with a self-signed certificate made now.
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+                        "-subj", "/CN=pbx.test", "-keyout", os.path.join(tmp, "key.pem"),
+                        "-out", os.path.join(tmp, "cert.pem")], check=True,
+                       capture_output=True, timeout=60)
+        words = os.path.join(tmp, "words.txt")
+        with open(words, "w") as f:
+            f.write("password\nsecret\n1001\n123456\n1234\nletmein\n")
+
+        uas_log = open(os.path.join(tmp, "uas.log"), "w")
+        start([sipp, "-sf", os.path.join(HERE, "outside-uas.xml"), "-i", OUTSIDE, "-p",
+               str(UAS_PORT), "-nostdin", "-m", "1000"], uas_log)
+        for name, addr in (("insecure", INSECURE), ("secure", SECURE)):
+            log = open(os.path.join(tmp, name + ".log"), "w")
+            extra = ["-A", "WITH_TLS", "-l", f"tls:{addr}:5061"] if name == "insecure" else []
+            start([kamailio, "-f", os.path.join(tmp, name + ".cfg"), "-DD", "-E",
+                   "-Y", os.path.join(tmp, name + "-run"),
+                   "-l", f"udp:{addr}:5060", "-l", f"tcp:{addr}:5060"] + extra, log)
+        check(udp_bound(OUTSIDE, UAS_PORT), "outside UAS listening")
+        check(options_answered(INSECURE), "insecure Kamailio answers")
+        check(options_answered(SECURE), "secure Kamailio answers")
+        if failures:
+            return 1
+
+        # Safety interlock: a wordlist without the ownership flag is refused.
+        r = subprocess.run([PBX, "probe", INSECURE, "--wordlist", words], capture_output=True,
+                           timeout=30)
+        check(r.returncode == 2, "--wordlist without --i-own-this-target is a usage error")
+
+        rc, rep, err = probe(INSECURE, "--wordlist", words, "--i-own-this-target",
+                             "--fail-on", "high")
+        got = ids(rep)
+        print("insecure:", got, file=sys.stderr)
+        check(rep is not None and rep["grade"] == "F", "insecure graded F")
+        check(rc == 1, "insecure fails --fail-on high (exit 1)")
+        for want in ("PRB-ROUTE-001", "PRB-ENUM-001", "PRB-FLOOD-001", "PRB-VER-001",
+                     "PRB-OPT-001", "PRB-PASS-001", "PRB-TLS-001", "PRB-TLS-003"):
+            check(want in got, f"insecure: {want}")
+        enum = [f["evidence"] for f in rep["findings"] if f["id"] == "PRB-ENUM-001"] if rep else []
+        check(len(enum) == 3 and all("1001=" in e and "1002=" in e and "1000=" not in e
+                                     for e in enum),
+              "insecure: enumeration names 1001 and 1002 for REGISTER, INVITE and OPTIONS")
+        pw = [f["evidence"] for f in rep["findings"] if f["id"] == "PRB-PASS-001"] if rep else []
+        check(pw and "extension 1001" in pw[0] and "1234" not in pw[0].replace("1001", ""),
+              "insecure: weak password found for 1001, value masked")
+
+        # The same over stream transports: TCP, and TLS (framing through OpenSSL).
+        for transport in ("tcp", "tls"):
+            rc, rep, err = probe(INSECURE, "--transport", transport, "--no-flood", "--rate", "50")
+            got = ids(rep)
+            print(f"insecure over {transport}:", got, err, file=sys.stderr)
+            check("PRB-ROUTE-001" in got and got.count("PRB-ENUM-001") == 3,
+                  f"insecure over {transport}: routing and enumeration found")
+
+        rc, rep, err = probe(SECURE, "--wordlist", words, "--i-own-this-target",
+                             "--fail-on", "low")
+        got = ids(rep)
+        print("secure:", got, err, file=sys.stderr)
+        check(rep is not None and rep["grade"] == "A", "secure graded A")
+        check(rc == 0, "secure passes --fail-on low (exit 0)")
+        check(all(f["severity"] == "info" for f in (rep["findings"] if rep else [])),
+              "secure: nothing above info")
+        stopped = [p.poll() for p in procs]
+        check(all(s is None for s in stopped), "stand-ins still running at the end")
+    finally:
+        stop_all()
+        if failures:
+            for name in ("insecure.log", "secure.log", "uas.log"):
+                path = os.path.join(tmp, name)
+                if os.path.exists(path):
+                    with open(path) as f:
+                        tail = f.readlines()[-15:]
+                    sys.stderr.write(f"--- {name}\n" + "".join(tail))
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
