@@ -20,7 +20,7 @@ def sources():
     files = sorted(glob.glob("samples/sip/*.sip"))
     for pat in ("tests/data/sip/**/*", "tests/data/sip-torture/**/*"):
         files += sorted(f for f in glob.glob(pat, recursive=True)
-                        if os.path.isfile(f) and not f.endswith((".md", ".csv", ".expected", ".txt")))
+                        if os.path.isfile(f) and not f.endswith((".md", ".csv", ".expect", ".expected", ".txt")))
     return [(f, open(f, "rb").read()) for f in files]
 
 def put(corpus, data):
@@ -80,6 +80,10 @@ for m in good[:6]:
     put("pkt_decode", b"\x00" + rec(eth(0x0800) + ip4(6, tcp(1000, 0x02, b""))) +
         rec(eth(0x0800) + ip4(6, tcp(1001, 0x18, m[:half]))) +
         rec(eth(0x0800) + ip4(6, tcp(1001 + half, 0x18, m[half:]))))
+    third = len(m) // 3
+    put("pkt_decode", b"\x00" + rec(eth(0x0800) + ip4(6, tcp(1001 + 2 * third, 0x18, m[2 * third:]))) +
+        rec(eth(0x0800) + ip4(6, tcp(1001 + third, 0x18, m[third:2 * third]))) +
+        rec(eth(0x0800) + ip4(6, tcp(1001, 0x18, m[:third]))))
     u = udp(m)
     cut = (len(u) // 2) & ~7
     put("pkt_decode", b"\x03" + rec(ip4(17, u[cut:], 9, cut // 8)) + rec(ip4(17, u[:cut], 9, 0x2000)))

@@ -13,6 +13,7 @@ each range at prefix granularity, which is what a dial policy needs.
 Output lines: "<e164-prefix> <tag> <region>", tag one of cc, mobile, tollfree, premium,
 shared, nongeo, satellite. Only python3's standard library is used.
 """
+import os
 import sys
 import xml.etree.ElementTree as ET
 
@@ -163,9 +164,13 @@ def expand(pattern):
 
 
 def main():
-    path = sys.argv[1] if len(sys.argv) > 1 else (
-        "../shared/data/libphonenumber/libphonenumber-PhoneNumberMetadata.xml")
-    root = ET.parse(path).getroot()
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        here, "../../shared/data/libphonenumber/libphonenumber-PhoneNumberMetadata.xml")
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as e:
+        sys.exit("gen-fraud-ranges: %s: %s" % (path, e))
     ccs = {}
     ranges = {}
 

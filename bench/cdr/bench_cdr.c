@@ -39,7 +39,7 @@ static int generate(const char *path, unsigned long rows)
 {
     /* prefix + random digits; the mix is mostly national with some abroad and fraud */
     static const char *const dests[] = {"0207946", "0161496",  "07400",  "07700",
-                                        "0800",    "00331426", "004930", "0011212555",
+                                        "0800",    "00331426", "004930", "001212555",
                                         "2",       "09098",    "00537"};
     static const unsigned digits[] = {4, 4, 6, 6, 6, 5, 6, 4, 3, 6, 6};
     static const unsigned weight[] = {30, 20, 20, 10, 3, 6, 4, 3, 2, 1, 1};

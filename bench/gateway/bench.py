@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Gateway benchmark: CPU per transaction and highest clean rate of three UDP edge proxies.
+"""Gateway benchmark: CPU per transaction and highest clean rate of UDP edge proxies.
 
 The same SIPp scenarios (OPTIONS; REGISTER with digest auth) are offered at fixed rates
 (2000/s, then stepping up) through each proxy in turn, all in front of the same Kamailio
@@ -7,14 +7,16 @@ registrar (tests/integration/kamailio/registrar.cfg.in):
 
   relay     bench/gateway/relay.c: recvfrom/sendto, no parsing (the physical floor)
   kamailio  bench/gateway/kamailio-edge.cfg.in: sanity, pike + htable bans, scanner UA
-            drop, Path / Record-Route, stateless forwarding
+            drop, Path / Record-Route, stateless forwarding (forward())
+  kamailio-tm  the same configuration, relaying statefully (tm, t_relay())
   pbxguard  pbxguard gateway --listen udp:... --upstream udp:...
 
-For each step the proxy's CPU (utime+stime of every process in its session, from
-/proc/PID/stat) is read before and after the SIPp run. Reported: CPU microseconds per
-transaction (an OPTIONS call is 1 transaction, a REGISTER-with-auth call is 2: 401 then
-200), and the highest offered rate with < 0.1 % failed calls. Not a test: bounded (a few
-seconds per step), run by hand; see docs/benchmarks.md.
+For each step the proxy's CPU (every thread of every process in its session; Kamailio's
+several processes are summed) is read from /proc before and after the SIPp run.
+Reported: CPU microseconds per transaction (an OPTIONS call is 1 transaction, a
+REGISTER-with-auth call is 2: 401 then 200), and the highest offered rate with < 0.1 %
+failed calls. Not a test: bounded (a few seconds per step), run by hand; see
+docs/benchmarks.md.
 
   python3 bench/gateway/bench.py --relay build/bench/gateway/pbx_bench_relay \\
       --pbxguard build/src/app/pbxguard
@@ -23,7 +25,6 @@ seconds per step), run by hand; see docs/benchmarks.md.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -35,28 +36,34 @@ from lib import gateway, harness, kamailio, sipmsg, sipp  # noqa: E402
 
 TX_PER_CALL = {"options": 1, "register": 2}
 SCENARIO_FILE = {"options": "options.xml", "register": "register.xml"}
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 REGISTRAR_IP = "127.0.0.1"
 PROXY_IP = "127.0.0.4"
 PHONE_IP = "127.0.0.3"
 
 
 def session_cpu(sid):
-    """CPU seconds (user+system) of every live process whose session id is sid."""
-    total = 0
+    """CPU seconds of every live thread of every process whose session id is sid.
+
+    Read from /proc/PID/task/TID/schedstat (on-CPU time in nanoseconds, user and system
+    together) rather than utime+stime in /proc/PID/stat, whose 10 ms ticks are too coarse
+    for steps of a few seconds; /proc/PID/stat is still what finds the session.
+    """
+    total_ns = 0
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             with open("/proc/%s/stat" % pid) as f:
                 stat = f.read()
-        except OSError:
+            # After "(comm)": state ppid pgrp session ...
+            if int(stat[stat.rindex(")") + 2:].split()[3]) != sid:
+                continue
+            for tid in os.listdir("/proc/%s/task" % pid):
+                with open("/proc/%s/task/%s/schedstat" % (pid, tid)) as f:
+                    total_ns += int(f.read().split()[0])
+        except (OSError, ValueError):
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        # fields[0] is field 3 (state): session is field 6, utime 14, stime 15.
-        if int(fields[3]) == sid:
-            total += int(fields[11]) + int(fields[12])
-    return total / CLK_TCK
+    return total_ns / 1e9
 
 
 class Args:
@@ -73,20 +80,23 @@ def start_relay(h, relay_bin, upstream):
     return proc, (PROXY_IP, port)
 
 
-def start_kamailio_edge(h, upstream, children):
+def start_kamailio_edge(h, upstream, children, stateful):
     port = h.free_port(PROXY_IP)
-    d = h.subdir("edge")
-    rundir = h.subdir("edge/run")
+    name = "edge-tm" if stateful else "edge"
+    d = h.subdir(name)
+    rundir = h.subdir(name + "/run")
     with open(os.path.join(HERE, "kamailio-edge.cfg.in")) as f:
         text = f.read()
     for k, v in {"CHILDREN": str(children), "LISTEN": "%s:%d" % (PROXY_IP, port),
                  "RUNDIR": rundir, "UPSTREAM_IP": upstream[0],
-                 "UPSTREAM": "sip:%s:%d" % upstream}.items():
+                 "UPSTREAM": "sip:%s:%d" % upstream,
+                 "TM_MODULE": 'loadmodule "tm.so"' if stateful else "",
+                 "RELAY": "t_relay();" if stateful else "forward();"}.items():
         text = text.replace("@@%s@@" % k, v)
     cfg = os.path.join(d, "kamailio-edge.cfg")
     with open(cfg, "w") as f:
         f.write(text)
-    proc = h.spawn("edge", [kamailio.KAMAILIO, "-f", cfg, "-DD", "-E", "-Y", rundir,
+    proc = h.spawn(name, [kamailio.KAMAILIO, "-f", cfg, "-DD", "-E", "-Y", rundir,
                             "-P", os.path.join(rundir, "pid"), "-m", "128", "-M", "8",
                             "-w", d])
     return proc, (PROXY_IP, port)
@@ -135,10 +145,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--relay", default=os.path.join(REPO, "build/bench/gateway/pbx_bench_relay"))
     ap.add_argument("--pbxguard", default="")
-    ap.add_argument("--proxies", default="relay,kamailio,pbxguard")
+    ap.add_argument("--proxies", default="relay,kamailio,kamailio-tm,pbxguard")
     ap.add_argument("--scenarios", default="options,register")
-    ap.add_argument("--rates", default="2000,3000,4000,5000,6000,8000")
-    ap.add_argument("--seconds", type=float, default=4.0, help="duration of each step")
+    ap.add_argument("--rates", default="2000,3000,4000,6000,8000")
+    ap.add_argument("--seconds", type=float, default=5.0, help="duration of each step")
     ap.add_argument("--edge-children", type=int, default=2)
     ap.add_argument("--registrar-children", type=int, default=4)
     ap.add_argument("--json", default="", help="write all step results to this file")
@@ -164,18 +174,21 @@ def main():
         for proxy in proxies:
             if proxy == "relay":
                 proc, front = start_relay(h, a.relay, upstream)
-            elif proxy == "kamailio":
-                proc, front = start_kamailio_edge(h, upstream, a.edge_children)
+            elif proxy in ("kamailio", "kamailio-tm"):
+                proc, front = start_kamailio_edge(h, upstream, a.edge_children,
+                                                  proxy == "kamailio-tm")
             else:
                 proc, front = start_pbxguard(h, upstream)
             wait_forwarding(proc, front)
             for scenario in a.scenarios.split(","):
                 for rate in rates:
+                    # Whatever an overloaded step left queued must be gone first.
+                    wait_forwarding(proc, front)
                     res = run_step(h, proc, front, scenario, rate, a.seconds, users_csv,
                                    "%s-%s-%d" % (proxy, scenario, rate))
                     res["proxy"] = proxy
                     results.append(res)
-                    print("%-9s %-9s rate %5d/s: %6d ok %5d failed (%.3f%%), achieved %7.1f/s, "
+                    print("%-11s %-9s rate %5d/s: %6d ok %5d failed (%.3f%%), achieved %7.1f/s, "
                           "cpu %.3fs = %s us/tx" % (proxy, scenario, rate, res["successful"],
                                                     res["failed"], res["fail_pct"],
                                                     res["achieved_cps"], res["cpu_s"],
@@ -197,18 +210,20 @@ def main():
                 continue
             clean = [r["rate"] for r in steps if r["fail_pct"] < 0.1]
             summary[(proxy, scenario)] = (steps[0]["cpu_us_per_tx"], max(clean) if clean else 0)
-            print("  %-9s %-9s %8s us/tx at %d/s   max clean rate %s/s" % (
+            print("  %-11s %-9s %8s us/tx at %d/s   max clean rate %s/s" % (
                 proxy, scenario, steps[0]["cpu_us_per_tx"], steps[0]["rate"],
                 max(clean) if clean else "none"))
     for scenario in a.scenarios.split(","):
         g = summary.get(("pbxguard", scenario))
-        for other in ("relay", "kamailio"):
+        for other in ("relay", "kamailio", "kamailio-tm"):
             o = summary.get((other, scenario))
             if g and o and g[0] and o[0]:
                 print("  %s: pbxguard/%s CPU ratio %.2f" % (scenario, other, g[0] / o[0]))
-        k, r = summary.get(("kamailio", scenario)), summary.get(("relay", scenario))
-        if k and r and k[0] and r[0]:
-            print("  %s: kamailio/relay CPU ratio %.2f" % (scenario, k[0] / r[0]))
+        r = summary.get(("relay", scenario))
+        for kam in ("kamailio", "kamailio-tm"):
+            k = summary.get((kam, scenario))
+            if k and r and k[0] and r[0]:
+                print("  %s: %s/relay CPU ratio %.2f" % (scenario, kam, k[0] / r[0]))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=1)

@@ -353,6 +353,53 @@ static int apply_config(struct gw *g, const struct gateway_config *gc, bool firs
     return 0;
 }
 
+static void fill_limits(struct net_config *nc, const struct gateway_config *gc)
+{
+    nc->max_conns = (unsigned)gc->max_connections;
+    nc->max_conns_per_source = (unsigned)gc->max_connections_per_source;
+    nc->idle_timeout_ms = (unsigned)gc->idle_timeout_ms;
+    nc->handshake_timeout_ms = (unsigned)gc->handshake_timeout_ms;
+}
+
+/*
+ * Reload of what the sockets can take without a restart: connection limits and timeouts,
+ * TLS certificates (renewals), and each listener's side and advertised address. A changed
+ * set of bind addresses needs a restart (sockets are bound before the privilege drop).
+ */
+static void reload_listeners(struct gw *g, const struct gateway_config *gc)
+{
+    struct net_config nc;
+    int rc;
+    memset(&nc, 0, sizeof(nc));
+    fill_limits(&nc, gc);
+    if ((rc = net_update_limits(g->net, &nc)) < 0)
+        log_warn("gateway: reload: new connection limits not applied (%s)", strerror(-rc));
+    if (g->opt.n_listen)
+        return; /* listeners come from the command line */
+    bool same = gc->n_listen == g->n_ifaces;
+    for (size_t i = 0; same && i < gc->n_listen; i++) {
+        const struct pbx_endpoint *a = &gc->listen[i].ep;
+        const struct proxy_iface *f = &g->ifaces[i];
+        same = a->transport == f->transport && pbx_addr_eq(&a->addr, &f->addr, a->addr.port != 0);
+    }
+    if (!same) {
+        log_warn("gateway: listener addresses changed: they take effect at the next restart");
+        return;
+    }
+    for (size_t i = 0; i < gc->n_listen; i++) {
+        g->ifaces[i].sides = gc->listen[i].sides ? gc->listen[i].sides : PROXY_SIDE_BOTH;
+        g->ifaces[i].advertise = gc->listen[i].advertise;
+        if (g->ifaces[i].transport != PBX_TP_TLS)
+            continue;
+        struct net_tls_config tls = {.cert_file = gc->tls_cert,
+                                     .key_file = gc->tls_key,
+                                     .ca_file = gc->tls_ca,
+                                     .verify_client = gc->tls_verify_client};
+        if ((rc = net_listener_set_tls(g->net, (unsigned)i, &tls)) < 0)
+            log_warn("gateway: reload: TLS material of listener %zu kept (%s)", i, strerror(-rc));
+    }
+}
+
 static void on_sighup(void *ctx, int signo)
 {
     struct gw *g = ctx;
@@ -377,8 +424,7 @@ static void on_sighup(void *ctx, int signo)
     if (s)
         apply_outputs(g, s);
     if (gc) {
-        if (!g->opt.n_listen && gc->n_listen != g->n_ifaces)
-            log_warn("gateway: listener changes take effect at the next restart");
+        reload_listeners(g, gc);
         if (apply_config(g, gc, false) < 0)
             log_error("gateway: reload: proxy settings rejected");
         else
@@ -519,10 +565,7 @@ static int open_net(struct gw *g, const struct gateway_config *gc)
     nc.listeners = lc;
     nc.n_listeners = n;
     nc.client_tls.ca_file = gc->tls_ca;
-    nc.max_conns = (unsigned)gc->max_connections;
-    nc.max_conns_per_source = (unsigned)gc->max_connections_per_source;
-    nc.idle_timeout_ms = (unsigned)gc->idle_timeout_ms;
-    nc.handshake_timeout_ms = (unsigned)gc->handshake_timeout_ms;
+    fill_limits(&nc, gc);
     int rc = net_new(&nc, &h, &g->net);
     if (rc < 0)
         return rc;

@@ -18,7 +18,11 @@
     X("log",     log_config_load,     log_config_free)           \
     X("events",  ev_config_load,      ev_config_free)            \
     X("fraud",   fraud_config_load,   fraud_config_free)         \
-    X("gateway", gateway_config_load, gateway_config_free)
+    X("gateway", gateway_config_load, gateway_config_free)       \
+    X("detect",  det_config_load,     det_config_free)           \
+    X("ban",     ban_config_load,     ban_config_free)           \
+    X("store",   store_config_load,   store_config_free)         \
+    X("geo",     geo_config_load,     geo_config_free)
 /* clang-format on */
 
 #define APP_DECLARE_SECTION(name, load, free_fn)                                                   \

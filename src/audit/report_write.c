@@ -127,7 +127,7 @@ static int write_sarif(FILE *out, const struct audit_report *r, const char *tool
     size_t nrules = 0;
     size_t rule_of[AUDIT_MAX_FINDINGS];
     struct json_writer w;
-    char name[64], uri[128];
+    char name[64];
 
     for (size_t i = 0; i < r->n; i++) {
         size_t k;
@@ -139,7 +139,6 @@ static int write_sarif(FILE *out, const struct audit_report *r, const char *tool
         rule_of[i] = k;
     }
     snprintf(name, sizeof(name), "pbxguard %s", tool);
-    snprintf(uri, sizeof(uri), "https://pbxguard.invalid/docs/%s", tool);
     json_init_dynamic(&w, JSON_OUT_MAX);
     json_obj_begin(&w);
     json_kv_str(&w, "$schema", "https://json.schemastore.org/sarif-2.1.0.json");
@@ -153,7 +152,6 @@ static int write_sarif(FILE *out, const struct audit_report *r, const char *tool
     json_obj_begin(&w);
     json_kv_str(&w, "name", name);
     json_kv_str(&w, "version", PBX_VERSION);
-    json_kv_str(&w, "informationUri", uri);
     json_key(&w, "rules");
     json_arr_begin(&w);
     for (size_t k = 0; k < nrules; k++) {

@@ -187,11 +187,8 @@ static long split_row(struct cdr_reader *r, size_t *ncols, unsigned *newlines)
             const char *q = s + 1, *start = q;
             bool escaped = false;
             for (;;) {
-                /* CDR fields are short: a plain loop beats two memchr calls. */
-                const char *hit = q;
-                while (hit < end && *hit != '"')
-                    nl += *hit++ == '\n';
-                if (hit == end)
+                const char *hit = memchr(q, '"', (size_t)(end - q));
+                if (!hit)
                     return r->eof ? -EBADMSG : 0;
                 if (hit + 1 < end && hit[1] == '"') {
                     escaped = true;
@@ -236,6 +233,11 @@ static long split_row(struct cdr_reader *r, size_t *ncols, unsigned *newlines)
             s++;
         if (s < end && *s == '\n') {
             s++;
+            /* Line numbers: the row's own newline plus any inside quoted fields, counted
+             * in one pass over the row rather than per byte while splitting. */
+            for (const char *c = memchr(p, '\n', (size_t)(s - 1 - p)); c;
+                 c = memchr(c + 1, '\n', (size_t)(s - 1 - (c + 1))))
+                nl++;
             nl++;
         } else if (s < end) {
             return -EBADMSG; /* garbage after a closing quote */

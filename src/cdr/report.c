@@ -116,7 +116,7 @@ int cdr_report_json(const struct cdr_report *rep, FILE *out)
     char t[40];
     int rc;
 
-    json_init_dynamic(&w, 64u << 20);
+    json_init_dynamic(&w, 1u << 30); /* --max-flagged bounds the size */
     json_obj_begin(&w);
     json_kv_int(&w, "version", 1);
     json_key(&w, "files");
@@ -281,20 +281,26 @@ static void svg_hours(const struct cdr_report *rep, FILE *out)
     fprintf(out, "</svg>\n");
 }
 
-static void svg_top(const struct cdr_dest_stat *const *top, size_t n, FILE *out)
+/* Bars by cost; by number of calls when no rate table priced anything. */
+static uint64_t bar_value(const struct cdr_dest_stat *s, bool by_cost)
+{
+    return by_cost ? s->cost : s->calls;
+}
+
+static void svg_top(const struct cdr_dest_stat *const *top, size_t n, bool by_cost, FILE *out)
 {
     uint64_t max = 1;
     const int w = 720, row = 22, left = 170;
     char c[40];
     for (size_t i = 0; i < n; i++)
-        if (top[i]->cost > max)
-            max = top[i]->cost;
+        if (bar_value(top[i], by_cost) > max)
+            max = bar_value(top[i], by_cost);
     fprintf(out,
             "<svg viewBox=\"0 0 %d %zu\" width=\"%d\" height=\"%zu\" role=\"img\" "
             "aria-label=\"top destinations by cost\">\n",
             w, n * row + 10, w, n * row + 10);
     for (size_t i = 0; i < n; i++) {
-        double len = (double)top[i]->cost / (double)max * (w - left - 120);
+        double len = (double)bar_value(top[i], by_cost) / (double)max * (w - left - 120);
         int y = (int)i * row + 5;
         money(top[i]->cost, c, sizeof(c));
         fprintf(out,
@@ -354,9 +360,12 @@ int cdr_report_html(const struct cdr_report *rep, FILE *out)
           "</span>flagged</p>\n",
           out);
     svg_hours(rep, out);
-    fputs("<h2>Top destinations by cost</h2>\n", out);
+    fputs(rep->cost ? "<h2>Top destinations by cost</h2>\n"
+                    : "<h2>Top destinations by calls</h2>\n<p>No rate table priced these "
+                      "calls; destinations are ranked by number of calls.</p>\n",
+          out);
     if (ntop)
-        svg_top(top, ntop, out);
+        svg_top(top, ntop, rep->cost != 0, out);
     else
         fputs("<p>No external calls.</p>\n", out);
     fputs("<h2>Flags by rule</h2>\n<table><tr><th>rule</th><th>calls</th></tr>\n", out);

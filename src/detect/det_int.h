@@ -184,6 +184,9 @@ struct det_msgctx {
     int64_t now;
     bool learned_trust;
     struct det_verdict *v;
+    bool has_ban;
+    char target_buf[DET_USER_MAX]; /* a hit's target that must outlive a detector's frame */
+    struct det_hit ban_hit; /* the strongest ban hit, applied once in finish() */
 };
 
 /* Records a hit: emits its event and folds it into the verdict (most severe wins). */

@@ -57,8 +57,8 @@ bool fraud_detect_burst_hit(struct fraud_engine *e, struct acct *a, const char *
                             int64_t now_ms, char *detail, size_t cap)
 {
     uint64_t key;
-    if (!e->pol.det.burst_calls || !e164[0])
-        return false;
+    if (!e->pol.det.burst_calls || !e164[0] || a->burst_flagged_until_ms <= now_ms)
+        return false; /* no burst flagged for this account: nothing to match */
     key = burst_key(e, e164);
     for (int i = 0; i < BURST_SLOTS; i++) {
         const struct burst_slot *s = &a->burst[i];
@@ -104,6 +104,8 @@ bool fraud_detect_burst_record(struct fraud_engine *e, struct acct *a, const cha
     if (s->count < det->burst_calls)
         return false;
     s->flagged_until_ms = now_ms + window;
+    if (s->flagged_until_ms > a->burst_flagged_until_ms)
+        a->burst_flagged_until_ms = s->flagged_until_ms;
     snprintf(detail, cap, "%u calls of at most %us to +%llu within %us", s->count, det->burst_max_s,
              (unsigned long long)key, det->burst_window_s);
     return s->count == det->burst_calls; /* alert once per burst; INVITEs see the flag */

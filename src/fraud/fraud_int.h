@@ -41,6 +41,7 @@ struct acct {
     int64_t seq_ms;
     uint32_t seq_run;
     struct burst_slot burst[BURST_SLOTS];
+    int64_t burst_flagged_until_ms; /* latest flagged_until_ms of any slot */
     int64_t sp_hour, sp_flagged_hour;
     uint32_t sp_count, sp_hours;
     double sp_ewma;

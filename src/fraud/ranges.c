@@ -256,7 +256,10 @@ void fraud_classify(const struct fraud_ranges *r, const struct fraud_dialplan *p
         out->international = !plan->country_code[0] || strncmp(num->digits + 1, plan->country_code,
                                                                strlen(plan->country_code)) != 0;
 
-    out->classes = FRAUD_CLASS_BIT(range_class);
+    /* Abroad, a geographic number is simply international: "national" never applies. */
+    out->classes = out->international && range_class == FRAUD_CLASS_NATIONAL
+                       ? 0
+                       : FRAUD_CLASS_BIT(range_class);
     if (out->international)
         out->classes |= FRAUD_CLASS_BIT(FRAUD_CLASS_INTERNATIONAL);
     if (out->high_risk)

@@ -59,7 +59,7 @@ static int32_t parse_hms(const char **p, bool colon_optional)
             digits++;
         }
         if (!digits)
-            return n ? -1 : -1;
+            return -1;
         parts[n++] = v;
         if (*s == ':')
             s++;

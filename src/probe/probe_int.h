@@ -1,4 +1,5 @@
-/* Private interface between the probe's orchestration and its checks (one per file). */
+/* Private interface between the probe's orchestration and its measurements (one per file;
+ * a measurement may yield several check IDs, e.g. the TLS handshake). */
 #ifndef PBXGUARD_PROBE_INT_H
 #define PBXGUARD_PROBE_INT_H
 

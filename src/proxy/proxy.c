@@ -389,13 +389,16 @@ bool px_uri_is_ours(const struct proxy *p, const struct net_msg *in, const struc
     *flow_rc = -ENOENT;
     if (u->scheme != SIP_URI_SIP && u->scheme != SIP_URI_SIPS)
         return false;
+    /* A user part that verifies as a flow token was written by us, whatever the host: on a
+     * wildcard socket our public address is only known from the messages that reach it. */
+    if (u->user.len) {
+        *flow_rc = flow_decode(&p->fkey, u->user, f);
+        if (*flow_rc == 0)
+            return true;
+    }
     if (px_uri_addr(u, px_uri_transport(u), &a) < 0)
         return false;
-    if (!ip_is_ours(p, in, &a) || !port_is_ours(p, a.port))
-        return false;
-    if (u->user.len)
-        *flow_rc = flow_decode(&p->fkey, u->user, f);
-    return true;
+    return ip_is_ours(p, in, &a) && port_is_ours(p, a.port);
 }
 
 void px_drop(struct proxy_action *act, const char *reason)

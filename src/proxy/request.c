@@ -322,6 +322,17 @@ static bool contact_has_reg_id(const struct sip_msg *m)
     return false;
 }
 
+static bool supports_path(const struct sip_msg *m)
+{
+    struct sip_value_iter it;
+    struct slice item;
+    sip_value_iter_init(&it, m, SIP_HDR_SUPPORTED);
+    while (sip_value_next(&it, &item) == 1)
+        if (slice_eq_cstr_ci(item, "path"))
+            return true;
+    return false;
+}
+
 static void emit_route_hdr(struct wbuf *w, const struct sip_msg *m, const struct req_ctx *c,
                            unsigned hdr)
 {
@@ -413,6 +424,12 @@ static int build(struct proxy *p, struct req_ctx *c, uint64_t branch, uint32_t l
             wb_str(w, "Path: ");
             emit_rr_uri(w, &c->out_adv, c->dest.transport, ptok, contact_has_reg_id(m));
             wb_str(w, "\r\n");
+            /* RFC 3327 §5.3: a registrar may refuse Path (420) unless the REGISTER says
+             * "Supported: path" (Kamailio's default path_mode). Path only changes how the
+             * registrar routes towards the phone through this gateway, which understands it,
+             * so the gateway declares the support on the phone's behalf. */
+            if (!supports_path(m))
+                wb_str(w, "Supported: path\r\n");
         }
     }
 

@@ -69,23 +69,23 @@ int sip_auth_param_next(struct sip_auth_iter *it, struct slice *name, struct sli
 }
 
 struct known {
-    const char *name;
+    struct slice name;
     size_t off;
 };
 
 static const struct known known_params[] = {
-    {"username", offsetof(struct sip_digest, username)},
-    {"realm", offsetof(struct sip_digest, realm)},
-    {"nonce", offsetof(struct sip_digest, nonce)},
-    {"uri", offsetof(struct sip_digest, uri)},
-    {"response", offsetof(struct sip_digest, response)},
-    {"algorithm", offsetof(struct sip_digest, algorithm)},
-    {"cnonce", offsetof(struct sip_digest, cnonce)},
-    {"opaque", offsetof(struct sip_digest, opaque)},
-    {"qop", offsetof(struct sip_digest, qop)},
-    {"nc", offsetof(struct sip_digest, nc)},
-    {"stale", offsetof(struct sip_digest, stale)},
-    {"domain", offsetof(struct sip_digest, domain)},
+    {SLICE_LIT("username"), offsetof(struct sip_digest, username)},
+    {SLICE_LIT("realm"), offsetof(struct sip_digest, realm)},
+    {SLICE_LIT("nonce"), offsetof(struct sip_digest, nonce)},
+    {SLICE_LIT("uri"), offsetof(struct sip_digest, uri)},
+    {SLICE_LIT("response"), offsetof(struct sip_digest, response)},
+    {SLICE_LIT("algorithm"), offsetof(struct sip_digest, algorithm)},
+    {SLICE_LIT("cnonce"), offsetof(struct sip_digest, cnonce)},
+    {SLICE_LIT("opaque"), offsetof(struct sip_digest, opaque)},
+    {SLICE_LIT("qop"), offsetof(struct sip_digest, qop)},
+    {SLICE_LIT("nc"), offsetof(struct sip_digest, nc)},
+    {SLICE_LIT("stale"), offsetof(struct sip_digest, stale)},
+    {SLICE_LIT("domain"), offsetof(struct sip_digest, domain)},
 };
 
 int sip_digest_parse(struct sip_digest *d, struct slice value)
@@ -102,7 +102,7 @@ int sip_digest_parse(struct sip_digest *d, struct slice value)
         return -EBADMSG;
     d->scheme = slice_range(s, p);
     d->params = slice_range(skip_lws(p, end), end);
-    bool digest = slice_eq_cstr_ci(d->scheme, "Digest");
+    bool digest = slice_eq_ci(d->scheme, SLICE_LIT("Digest"));
 
     struct sip_auth_iter it;
     struct slice n, val;
@@ -113,7 +113,7 @@ int sip_digest_parse(struct sip_digest *d, struct slice value)
         if (!digest)
             continue;
         for (unsigned i = 0; i < PBX_ARRAY_SIZE(known_params); i++) {
-            if (!slice_eq_cstr_ci(n, known_params[i].name))
+            if (!slice_eq_ci(n, known_params[i].name))
                 continue;
             struct slice *dst = (struct slice *)((char *)d + known_params[i].off);
             if (slice_present(*dst))
@@ -130,7 +130,7 @@ int sip_digest_parse(struct sip_digest *d, struct slice value)
         }
         return rc;
     }
-    d->stale_true = slice_eq_cstr_ci(d->stale, "true");
+    d->stale_true = slice_eq_ci(d->stale, SLICE_LIT("true"));
     return 0;
 }
 

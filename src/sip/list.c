@@ -3,9 +3,12 @@
  * equivalent to several header lines) and simple value accessors.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "pbxguard/sip/headers.h"
 #include "sip_util.h"
+
+static const uint8_t list_special[256] = {[','] = 1, ['"'] = 1, ['<'] = 1};
 
 void sip_list_iter_init(struct sip_list_iter *it, struct slice value)
 {
@@ -36,23 +39,22 @@ int sip_list_next(struct sip_list_iter *it, struct slice *item)
     if (it->n >= SIP_MAX_LIST_VALUES)
         return -EMSGSIZE;
     const char *start = p;
-    while (p < end && *p != ',') {
+    while (p < end) {
+        /* One table load per ordinary byte; only ',' '"' '<' need attention. */
+        while (p < end && !list_special[(unsigned char)*p])
+            p++;
+        if (p >= end || *p == ',')
+            break;
         if (*p == '"') {
             p = skip_quoted(p, end);
             if (!p)
                 return -EBADMSG;
             continue;
         }
-        if (*p == '<') {
-            const char *q = p + 1;
-            while (q < end && *q != '>')
-                q++;
-            if (q >= end)
-                return -EBADMSG;
-            p = q + 1;
-            continue;
-        }
-        p++;
+        const char *q = memchr(p + 1, '>', (size_t)(end - p - 1));
+        if (!q)
+            return -EBADMSG;
+        p = q + 1;
     }
     *item = slice_range(start, rskip_lws(p, start));
     it->p = p < end ? p + 1 : p;

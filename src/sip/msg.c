@@ -66,7 +66,7 @@ static void anom(struct sip_msg *m, enum sip_anomaly a)
 /* RFC 3261 §7.1: SIP-Version is case-insensitive; only 2.0 is spoken. */
 static bool version_ok(struct slice v)
 {
-    return slice_eq_cstr_ci(v, "SIP/2.0");
+    return slice_eq_ci(v, SLICE_LIT("SIP/2.0"));
 }
 
 /* Length of a valid UTF-8 sequence at p, or 0 when invalid (RFC 3629). */
@@ -298,7 +298,7 @@ static int on_max_forwards(struct parse_ctx *c, const struct sip_hdr *h)
     struct sip_msg *m = c->m;
     uint64_t v;
     /* RFC 3261 §20.22: 0..255 in practice (§8.1.1.6 starts at 70). */
-    if (parse_num(m, h->value, 255, &v) < 0)
+    if (parse_num(m, h->value, SIP_MAX_MAXFWD, &v) < 0)
         return fail(c, -EBADMSG, h->value.p, "bad Max-Forwards");
     if (m->max_forwards < 0)
         m->max_forwards = (int)v;
@@ -361,7 +361,7 @@ static int on_header(struct parse_ctx *c, struct sip_hdr *h)
             if (h->value.len == 0)
                 return fail(c, -EBADMSG, h->name.p, "empty Call-ID");
             m->call_id = h->value;
-            if (h->value.len > 256)
+            if (h->value.len > SIP_LONG_CALL_ID)
                 anom(m, SIP_ANOM_LONG_CALL_ID);
         }
         return 0;
@@ -369,6 +369,15 @@ static int on_header(struct parse_ctx *c, struct sip_hdr *h)
         if (!date_ok(h->value))
             anom(m, SIP_ANOM_BAD_DATE);
         return 0;
+    case SIP_HDR_EXPIRES:
+    case SIP_HDR_MIN_EXPIRES: {
+        /* RFC 3261 §20.19: delta-seconds. Tolerated but flagged: a registrar reading an
+         * overlarge or garbled value may wrap it (RFC 4475 §3.1.2.4). */
+        uint64_t v;
+        if (sip_parse_uint(h->value, SIP_MAX_EXPIRES, &v) < 0)
+            anom(m, SIP_ANOM_UNPARSED_HEADER);
+        return 0;
+    }
     default:
         return 0;
     }
@@ -482,12 +491,12 @@ static int check_vias(struct parse_ctx *c)
         if (++m->via_count > SIP_MAX_VIA)
             return fail(c, -EMSGSIZE, item.p, "too many Via values");
         if (m->via_count == 1) {
-            struct sip_via v;
-            int vr = sip_via_parse(&v, item);
+            struct sip_via *v = &m->via0;
+            int vr = sip_via_parse(v, item);
             if (vr < 0)
                 return fail(c, vr == -EMSGSIZE ? vr : -EBADMSG, item.p, "bad Via");
-            m->anomalies |= v.anomalies;
-            if (!slice_present(v.branch))
+            m->anomalies |= v->anomalies;
+            if (!slice_present(v->branch))
                 anom(m, SIP_ANOM_VIA_NO_BRANCH);
         }
     }
@@ -564,18 +573,22 @@ static int check_mandatory(struct parse_ctx *c)
     int rc = check_vias(c);
     if (rc < 0)
         return rc;
-    struct sip_name_addr na;
-    rc = check_addr(c, SIP_HDR_FROM, &na);
+    rc = check_addr(c, SIP_HDR_FROM, &m->from);
     if (rc < 0)
         return rc;
-    if (m->is_request && !slice_present(na.tag))
+    if (m->is_request && !slice_present(m->from.tag))
         anom(m, SIP_ANOM_NO_FROM_TAG);
-    rc = check_addr(c, SIP_HDR_TO, &na);
+    rc = check_addr(c, SIP_HDR_TO, &m->to);
     if (rc < 0)
         return rc;
-    if (m->is_request && m->method == SIP_METHOD_REGISTER && slice_present(na.tag))
+    if (m->is_request && m->method == SIP_METHOD_REGISTER && slice_present(m->to.tag))
         anom(m, SIP_ANOM_TO_TAG_ON_REQUEST);
-    return check_contacts(c);
+    rc = check_contacts(c);
+    if (rc < 0)
+        return rc;
+    /* Only now are the three complete and consistent with a successful parse. */
+    m->cached = SIP_CACHE_FROM | SIP_CACHE_TO | SIP_CACHE_VIA0;
+    return 0;
 }
 
 static int parse_body(struct parse_ctx *c, const char *body)
@@ -638,6 +651,7 @@ static void msg_reset(struct sip_msg *m, const uint8_t *buf, size_t len)
     m->via_count = 0;
     m->call_id = SLICE_NULL;
     m->body = SLICE_NULL;
+    m->cached = 0;
     m->anomalies = 0;
     m->err_off = 0;
     m->err_reason = NULL;

@@ -15,16 +15,16 @@ static int header_params(struct sip_name_addr *na, struct slice params)
     int rc;
     sip_param_iter_init(&it, params);
     while ((rc = sip_param_next(&it, &prm)) > 0) {
-        if (slice_eq_cstr_ci(prm.name, "tag")) {
+        if (slice_eq_ci(prm.name, SLICE_LIT("tag"))) {
             if (!slice_present(prm.value) || !is_token(prm.value))
                 return -EBADMSG;
             na->tag = prm.value;
-        } else if (slice_eq_cstr_ci(prm.name, "expires")) {
+        } else if (slice_eq_ci(prm.name, SLICE_LIT("expires"))) {
             uint64_t v;
             if (sip_parse_uint(prm.value, SIP_MAX_EXPIRES, &v) < 0)
                 return -EBADMSG;
             na->expires = prm.value;
-        } else if (slice_eq_cstr_ci(prm.name, "q")) {
+        } else if (slice_eq_ci(prm.name, SLICE_LIT("q"))) {
             unsigned q;
             if (sip_parse_qvalue(prm.value, &q) < 0)
                 return -EBADMSG;
@@ -118,6 +118,15 @@ int sip_msg_name_addr(const struct sip_msg *m, enum sip_hdr_id id, unsigned i,
 /* From and To are single-valued: the whole value is one name-addr (no comma split). */
 static int single(const struct sip_msg *m, enum sip_hdr_id id, struct sip_name_addr *na)
 {
+    /* sip_msg_parse() already parsed both; a copy is far cheaper than a second parse. */
+    if (id == SIP_HDR_FROM && (m->cached & SIP_CACHE_FROM)) {
+        *na = m->from;
+        return 0;
+    }
+    if (id == SIP_HDR_TO && (m->cached & SIP_CACHE_TO)) {
+        *na = m->to;
+        return 0;
+    }
     const struct sip_hdr *h = sip_msg_hdr(m, id, 0);
     if (!h)
         return -ENOENT;

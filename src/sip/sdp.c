@@ -38,9 +38,9 @@ static int parse_conn(struct sip_sdp_conn *c, struct slice v)
     struct slice extra;
     if (sip_sdp_word_next(&v, &extra) > 0)
         return -EBADMSG;
-    if (slice_eq_cstr(c->addrtype, "IP4"))
+    if (slice_eq(c->addrtype, SLICE_LIT("IP4")))
         c->type = SIP_SDP_ADDR_IP4;
-    else if (slice_eq_cstr(c->addrtype, "IP6"))
+    else if (slice_eq(c->addrtype, SLICE_LIT("IP6")))
         c->type = SIP_SDP_ADDR_IP6;
     else
         c->type = SIP_SDP_ADDR_OTHER;
@@ -105,7 +105,7 @@ int sip_sdp_parse(struct sip_sdp *s, struct slice body)
             return -EBADMSG;
         char type = p[0];
         struct slice v = slice_range(p + 2, eol);
-        if (lines == 1 && (type != 'v' || !slice_eq_cstr(v, "0")))
+        if (lines == 1 && (type != 'v' || !slice_eq(v, SLICE_LIT("0"))))
             return -EBADMSG;
         struct sip_sdp_media *md = s->nmedia ? &s->media[s->nmedia - 1] : NULL;
         switch (type) {

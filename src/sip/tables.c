@@ -130,7 +130,13 @@ enum sip_hdr_id sip_hdr_lookup(struct slice name, bool *compact)
     const uint8_t *b = sip_hdr_bucket[c - 'a'];
     for (unsigned i = 0; i < SIP_HDR_BUCKET_MAX && b[i] != SIP_HDR_OTHER; i++) {
         const struct sip_hdr_def *d = &sip_hdr_defs[b[i]];
-        if (d->len == name.len && slice_eq_ci(name, slice_make(d->name, d->len)))
+        if (d->len != name.len)
+            continue;
+        /* The whole name, every byte: a table hit alone is never a match. */
+        size_t k = 1;
+        while (k < name.len && sip_lower[(unsigned char)name.p[k]] == (unsigned char)d->lower[k])
+            k++;
+        if (k == name.len)
             return (enum sip_hdr_id)b[i];
     }
     return SIP_HDR_OTHER;

@@ -72,7 +72,7 @@ static bool ipv4_ok(struct slice s)
  */
 static bool ipv6_ok(struct slice s)
 {
-    char tmp[64];
+    char tmp[SIP_MAX_IPV6_TEXT_LEN + 1];
     unsigned char bin[16];
     if (s.len == 0 || s.len >= sizeof(tmp))
         return false;
@@ -93,7 +93,7 @@ static bool ipv6_ok(struct slice s)
 static bool hostname_ok(struct slice s)
 {
     /* RFC 3261 §25.1: labels of alphanum and '-', toplabel starting with a letter. */
-    if (s.len == 0 || s.len > 255)
+    if (s.len == 0 || s.len > SIP_MAX_HOSTNAME_LEN)
         return false;
     size_t end = s.len;
     if (s.p[end - 1] == '.')
@@ -171,6 +171,19 @@ void sip_param_iter_init(struct sip_param_iter *it, struct slice s)
     it->n = 0;
 }
 
+/* Bytes that end a parameter name / an unquoted value: one table load per byte. */
+#define PS_NAME 1u
+#define PS_VALUE 2u
+static const uint8_t param_stop[256] = {
+    ['='] = PS_NAME,
+    ['"'] = PS_NAME,
+    [';'] = PS_NAME | PS_VALUE,
+    [' '] = PS_NAME | PS_VALUE,
+    ['\t'] = PS_NAME | PS_VALUE,
+    ['\r'] = PS_NAME | PS_VALUE,
+    ['\n'] = PS_NAME | PS_VALUE,
+};
+
 int sip_param_next(struct sip_param_iter *it, struct sip_param *out)
 {
     const char *p = skip_lws(it->p, it->end), *end = it->end;
@@ -186,7 +199,7 @@ int sip_param_next(struct sip_param_iter *it, struct sip_param *out)
     if (it->n >= SIP_MAX_PARAMS)
         return -EMSGSIZE;
     const char *n = p;
-    while (p < end && *p != '=' && *p != ';' && *p != '"' && !CC_IS(*p, CC_LWS))
+    while (p < end && !(param_stop[(unsigned char)*p] & PS_NAME))
         p++;
     if (p == n)
         return -EBADMSG;
@@ -201,7 +214,7 @@ int sip_param_next(struct sip_param_iter *it, struct sip_param *out)
             if (!p)
                 return -EBADMSG;
         } else {
-            while (p < end && *p != ';' && !CC_IS(*p, CC_LWS))
+            while (p < end && !(param_stop[(unsigned char)*p] & PS_VALUE))
                 p++;
         }
         if (p == v)
@@ -276,17 +289,17 @@ int sip_unescape(struct slice s, char *dst, size_t cap, size_t *outlen, bool *ha
 static void note_param(struct sip_uri *u, const struct sip_param *prm)
 {
     struct slice n = prm->name;
-    if (slice_eq_cstr_ci(n, "transport"))
+    if (slice_eq_ci(n, SLICE_LIT("transport")))
         u->transport = prm->value;
-    else if (slice_eq_cstr_ci(n, "user"))
+    else if (slice_eq_ci(n, SLICE_LIT("user")))
         u->user_param = prm->value;
-    else if (slice_eq_cstr_ci(n, "method"))
+    else if (slice_eq_ci(n, SLICE_LIT("method")))
         u->method = prm->value;
-    else if (slice_eq_cstr_ci(n, "maddr"))
+    else if (slice_eq_ci(n, SLICE_LIT("maddr")))
         u->maddr = prm->value;
-    else if (slice_eq_cstr_ci(n, "ttl"))
+    else if (slice_eq_ci(n, SLICE_LIT("ttl")))
         u->ttl = prm->value;
-    else if (slice_eq_cstr_ci(n, "lr"))
+    else if (slice_eq_ci(n, SLICE_LIT("lr")))
         u->lr = true;
 }
 
@@ -310,7 +323,7 @@ static int parse_uri_params(struct sip_uri *u, struct slice params)
                         rc);
     if (slice_present(u->ttl)) {
         uint64_t v;
-        if (sip_parse_uint(u->ttl, 255, &v) < 0)
+        if (sip_parse_uint(u->ttl, SIP_MAX_TTL, &v) < 0)
             return uri_fail(u, u->ttl.p, "bad ttl parameter", -EBADMSG);
     }
     return 0;
@@ -415,6 +428,23 @@ static int parse_tel(struct sip_uri *u, const char *p, const char *end)
     return 0;
 }
 
+static enum sip_uri_scheme scheme_of(struct slice n)
+{
+    /* Case-insensitive (RFC 3261 §19.1.4) without a strlen per candidate. */
+    char a = n.len >= 3 ? slice_lower_ch(n.p[0]) : 0;
+    char b = a ? slice_lower_ch(n.p[1]) : 0;
+    char c = a ? slice_lower_ch(n.p[2]) : 0;
+    if (a == 's' && b == 'i' && c == 'p') {
+        if (n.len == 3)
+            return SIP_URI_SIP;
+        if (n.len == 4 && slice_lower_ch(n.p[3]) == 's')
+            return SIP_URI_SIPS;
+    } else if (n.len == 3 && a == 't' && b == 'e' && c == 'l') {
+        return SIP_URI_TEL;
+    }
+    return SIP_URI_OTHER;
+}
+
 int sip_uri_parse(struct sip_uri *u, struct slice s)
 {
     memset(u, 0, sizeof(*u));
@@ -433,14 +463,7 @@ int sip_uri_parse(struct sip_uri *u, struct slice s)
         return uri_fail(u, p, "bad URI scheme", -EBADMSG);
     u->scheme_name = slice_range(s.p, p);
     u->opaque = slice_range(p + 1, end);
-    if (slice_eq_cstr_ci(u->scheme_name, "sip"))
-        u->scheme = SIP_URI_SIP;
-    else if (slice_eq_cstr_ci(u->scheme_name, "sips"))
-        u->scheme = SIP_URI_SIPS;
-    else if (slice_eq_cstr_ci(u->scheme_name, "tel"))
-        u->scheme = SIP_URI_TEL;
-    else
-        u->scheme = SIP_URI_OTHER;
+    u->scheme = scheme_of(u->scheme_name);
     for (size_t i = 0; i < u->scheme_name.len; i++)
         if (u->scheme_name.p[i] >= 'A' && u->scheme_name.p[i] <= 'Z')
             u->anomalies |= ANOM_BIT(SIP_ANOM_SCHEME_CASE);

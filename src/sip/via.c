@@ -25,9 +25,11 @@ static const char *via_token(const char *p, const char *end, struct slice *tok, 
 
 static bool known_transport(struct slice t)
 {
-    static const char *const names[] = {"UDP", "TCP", "TLS", "SCTP", "WS", "WSS", "TLS-SCTP"};
+    static const struct slice names[] = {SLICE_LIT("UDP"),     SLICE_LIT("TCP"), SLICE_LIT("TLS"),
+                                         SLICE_LIT("SCTP"),    SLICE_LIT("WS"),  SLICE_LIT("WSS"),
+                                         SLICE_LIT("TLS-SCTP")};
     for (unsigned i = 0; i < PBX_ARRAY_SIZE(names); i++)
-        if (slice_eq_cstr_ci(t, names[i]))
+        if (slice_eq_ci(t, names[i]))
             return true;
     return false;
 }
@@ -40,11 +42,11 @@ static int via_params(struct sip_via *v)
     sip_param_iter_init(&it, v->params);
     while ((rc = sip_param_next(&it, &prm)) > 0) {
         struct slice n = prm.name;
-        if (slice_eq_cstr_ci(n, "branch")) {
+        if (slice_eq_ci(n, SLICE_LIT("branch"))) {
             if (!slice_present(prm.value) || !is_token(prm.value))
                 return -EBADMSG;
             v->branch = prm.value;
-        } else if (slice_eq_cstr_ci(n, "received")) {
+        } else if (slice_eq_ci(n, SLICE_LIT("received"))) {
             /* RFC 5118 §4.5/§4.6: IPv6 with or without brackets. */
             struct slice r = prm.value, h;
             enum sip_host_type t;
@@ -52,7 +54,7 @@ static int via_params(struct sip_via *v)
             if (!slice_present(r))
                 return -EBADMSG;
             if (r.p[0] != '[' && memchr(r.p, ':', r.len)) {
-                char tmp[64];
+                char tmp[SIP_MAX_IPV6_TEXT_LEN + 3];
                 if (r.len + 2 >= sizeof(tmp))
                     return -EBADMSG;
                 tmp[0] = '[';
@@ -66,7 +68,7 @@ static int via_params(struct sip_via *v)
                 return -EBADMSG;
             }
             v->received = r;
-        } else if (slice_eq_cstr_ci(n, "rport")) {
+        } else if (slice_eq_ci(n, SLICE_LIT("rport"))) {
             v->has_rport = true;
             if (slice_present(prm.value)) {
                 uint64_t port;
@@ -74,13 +76,13 @@ static int via_params(struct sip_via *v)
                     return -EBADMSG;
                 v->rport = (uint16_t)port;
             }
-        } else if (slice_eq_cstr_ci(n, "maddr")) {
+        } else if (slice_eq_ci(n, SLICE_LIT("maddr"))) {
             if (!slice_present(prm.value))
                 return -EBADMSG;
             v->maddr = prm.value;
-        } else if (slice_eq_cstr_ci(n, "ttl")) {
+        } else if (slice_eq_ci(n, SLICE_LIT("ttl"))) {
             uint64_t ttl;
-            if (sip_parse_uint(prm.value, 255, &ttl) < 0)
+            if (sip_parse_uint(prm.value, SIP_MAX_TTL, &ttl) < 0)
                 return -EBADMSG;
             v->ttl = prm.value;
         }
@@ -103,7 +105,7 @@ int sip_via_parse(struct sip_via *v, struct slice item)
     p = via_token(p, end, &v->transport, false);
     if (!p || p >= end || !CC_IS(*p, CC_LWS))
         return -EBADMSG;
-    if (!slice_eq_cstr_ci(v->protocol, "SIP") || !slice_eq_cstr(v->version, "2.0"))
+    if (!slice_eq_ci(v->protocol, SLICE_LIT("SIP")) || !slice_eq(v->version, SLICE_LIT("2.0")))
         return -EBADMSG;
     if (!known_transport(v->transport))
         v->anomalies |= ANOM_BIT(SIP_ANOM_UNKNOWN_TRANSPORT);
@@ -121,7 +123,7 @@ int sip_via_parse(struct sip_via *v, struct slice item)
     }
     const char *hend = p;
     struct slice hostport = slice_range(h, hend);
-    char tmp[320];
+    char tmp[SIP_MAX_HOSTNAME_LEN + 64];
     p = skip_lws(p, end);
     if (p < end && *p == ':') {
         p = skip_lws(p + 1, end);
@@ -163,6 +165,10 @@ int sip_via_parse(struct sip_via *v, struct slice item)
 
 int sip_msg_via(const struct sip_msg *m, unsigned i, struct sip_via *v)
 {
+    if (i == 0 && (m->cached & SIP_CACHE_VIA0)) {
+        *v = m->via0;
+        return 0;
+    }
     struct slice item;
     int rc = sip_msg_value(m, SIP_HDR_VIA, i, &item);
     if (rc < 0)

@@ -61,8 +61,13 @@ int main(void)
     CHECK_INT(fraud_event_decision(&d, &ok, SLICE_NULL, "gateway", false), 0);
     CHECK_INT(lines, 1);
 
-    struct fraud_alert al = {FRAUD_RULE_DURATION, FRAUD_ACT_ALERT, "1002", "call-9", "+4420",
-                             now, "call running for 14401s (limit 14400s)"};
+    struct fraud_alert al = {FRAUD_RULE_DURATION,
+                             FRAUD_ACT_ALERT,
+                             "1002",
+                             "call-9",
+                             "+4420",
+                             now,
+                             "call running for 14401s (limit 14400s)"};
     fraud_event_alert(&al, "gateway", true);
     CHECK_INT(lines, 2);
     CHECK(strstr(last_line, "\"type\":\"fraud.call\"") != NULL);

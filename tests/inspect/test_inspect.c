@@ -344,21 +344,21 @@ static void make_capture(const char *path, bool ng)
     /* 2: DNS (not SIP) */
     n = pg_eth_udp4(f, "192.0.2.10", 40000, "192.0.2.53", 53, dns, sizeof(dns) - 1);
     pg_write(&w, t += 1000, f, n);
-    /* 3-6: TCP: SYN, then the REGISTER in three segments, the last one also carrying a
-     * CRLF keep-alive. */
+    /* 3-6: TCP: SYN, then the REGISTER in three segments sent out of order (first, last,
+     * middle), the last one also carrying a CRLF keep-alive. */
     n = pg_eth_tcp4(f, "192.0.2.20", 40000, "203.0.113.5", 5060, 5000, 0x02, NULL, 0);
     pg_write(&w, t += 1000, f, n);
     size_t a = 40, b = 150, len = sizeof(reg) - 1;
     n = pg_eth_tcp4(f, "192.0.2.20", 40000, "203.0.113.5", 5060, 5001, 0x18, reg, a);
-    pg_write(&w, t += 1000, f, n);
-    n = pg_eth_tcp4(f, "192.0.2.20", 40000, "203.0.113.5", 5060, 5001 + (uint32_t)a, 0x18, reg + a,
-                    b - a);
     pg_write(&w, t += 1000, f, n);
     char tail[512];
     memcpy(tail, reg + b, len - b);
     memcpy(tail + len - b, "\r\n\r\n", 4);
     n = pg_eth_tcp4(f, "192.0.2.20", 40000, "203.0.113.5", 5060, 5001 + (uint32_t)b, 0x18, tail,
                     len - b + 4);
+    pg_write(&w, t += 1000, f, n);
+    n = pg_eth_tcp4(f, "192.0.2.20", 40000, "203.0.113.5", 5060, 5001 + (uint32_t)a, 0x18, reg + a,
+                    b - a);
     pg_write(&w, t += 1000, f, n);
     /* 7: UDP IPv6 OPTIONS */
     n = pg_eth_udp6(f, "2001:db8::1", 5060, "2001:db8::2", 5060, opt6, sizeof(opt6) - 1);

@@ -4,7 +4,8 @@ phones on ::1).
 
 Phone -> gateway -> PBX -> UAS with digest auth; trunk -> PBX -> (Path) gateway ->
 registered phone, answered by that phone; CANCEL of a ringing call; a re-INVITE routed by
-the Record-Route set. The PBX must see every phone request from the gateway only.
+the Record-Route set. The PBX must see every phone request from the gateway only, and its
+version-revealing Server header must not reach the phone.
 """
 import os
 import sys
@@ -23,11 +24,15 @@ def main(h):
     gw = gateway.Gateway(h, listen, [topo.pbx.uri("udp")]).start()
     front = gw.addr(t, 6 if h.args.ipv6 else 4)
     users = topo.users
-    scenarios.call_to_uas(h, topo, front, t, users[0])
+    r, _ = scenarios.call_to_uas(h, topo, front, t, users[0])
+    # Minimal exposure: the PBX's version (Server: kamailio (5.x ...) in its 100 and 407,
+    # see the control in test_direct_calls.py) must not reach the phone.
+    harness.check("kamailio (5." not in r.messages(),
+                  "the PBX's Server version reached the phone through the gateway")
     scenarios.call_to_phone(h, topo, front, t, users[1], check_path=gateway.GW_IP)
     scenarios.cancel(h, topo, front, t, users[2])
     scenarios.reinvite(h, topo, front, t, users[3])
     scenarios.check_only_via(topo.pbx, [gateway.GW_IP], topo.phone_ip, "calls")
-
+    gw.finish()
 
 harness.run(main, timeout=150)

@@ -32,6 +32,6 @@ def main(h):
     scenarios.register(h, front, t, bad, name="register-badpw", expect_ok=False,
                        local_ip=topo.phone_ip)
     scenarios.check_only_via(topo.pbx, [gateway.GW_IP], topo.phone_ip, "REGISTER")
-
+    gw.finish()
 
 harness.run(main, timeout=120)

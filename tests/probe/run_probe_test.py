@@ -27,6 +27,7 @@ PBX = sys.argv[1] if len(sys.argv) > 1 else "build/src/app/pbxguard"
 INSECURE = "127.66.1.1"
 OUTSIDE = "127.66.1.2"
 SECURE = "127.66.1.3"
+TIMING = "127.66.1.4"
 UAS_PORT = 5080
 EXTENSIONS = "1000-1003"  # 1001 and 1002 exist
 
@@ -118,7 +119,7 @@ def main():
         return 77
     tmp = tempfile.mkdtemp(prefix="pbxguard-probe-")
     try:
-        for name, pw in (("insecure", "1234"), ("secure", "1234")):
+        for name in ("insecure", "secure", "timing"):
             db = os.path.join(tmp, name + "-db")
             os.makedirs(db)
             shutil.copy(os.path.join(HERE, "kamailio/db/version"), db)
@@ -147,7 +148,7 @@ def main():
         uas_log = open(os.path.join(tmp, "uas.log"), "w")
         start([sipp, "-sf", os.path.join(HERE, "outside-uas.xml"), "-i", OUTSIDE, "-p",
                str(UAS_PORT), "-nostdin", "-m", "1000"], uas_log)
-        for name, addr in (("insecure", INSECURE), ("secure", SECURE)):
+        for name, addr in (("insecure", INSECURE), ("secure", SECURE), ("timing", TIMING)):
             log = open(os.path.join(tmp, name + ".log"), "w")
             extra = ["-A", "WITH_TLS", "-l", f"tls:{addr}:5061"] if name == "insecure" else []
             start([kamailio, "-f", os.path.join(tmp, name + ".cfg"), "-DD", "-E",
@@ -156,6 +157,7 @@ def main():
         check(udp_bound(OUTSIDE, UAS_PORT), "outside UAS listening")
         check(options_answered(INSECURE), "insecure Kamailio answers")
         check(options_answered(SECURE), "secure Kamailio answers")
+        check(options_answered(TIMING), "timing Kamailio answers")
         if failures:
             return 1
 
@@ -189,6 +191,16 @@ def main():
             check("PRB-ROUTE-001" in got and got.count("PRB-ENUM-001") == 3,
                   f"insecure over {transport}: routing and enumeration found")
 
+        # Same answers for everyone, but existing users answer later: timing gives them away.
+        rc, rep, err = probe(TIMING, "--no-flood", "--rate", "20")
+        got = ids(rep)
+        print("timing:", got, err, file=sys.stderr)
+        timing = [f["evidence"] for f in rep["findings"] if f["id"] == "PRB-ENUM-002"] if rep else []
+        check("PRB-ENUM-001" not in got, "timing: codes are identical for every user")
+        check(len(timing) == 3 and all("1001=" in e and "1002=" in e and "1000=" not in e
+                                       for e in timing),
+              "timing: PRB-ENUM-002 names 1001 and 1002 for REGISTER, INVITE and OPTIONS")
+
         rc, rep, err = probe(SECURE, "--wordlist", words, "--i-own-this-target",
                              "--fail-on", "low")
         got = ids(rep)
@@ -202,7 +214,7 @@ def main():
     finally:
         stop_all()
         if failures:
-            for name in ("insecure.log", "secure.log", "uas.log"):
+            for name in ("insecure.log", "secure.log", "timing.log", "uas.log"):
                 path = os.path.join(tmp, name)
                 if os.path.exists(path):
                     with open(path) as f:

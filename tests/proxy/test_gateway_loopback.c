@@ -3,7 +3,10 @@
  * forwarded to a UDP "upstream" socket of this test and the response comes back; a malformed
  * message never reaches the upstream (control: the well-formed message sent right after it
  * does); SIGHUP reloads the configuration file (a broken file is refused and the running
- * configuration stays); SIGTERM drains and exits 0. argv[1] is the pbxguard binary.
+ * configuration stays); a TCP phone's OPTIONS and REGISTER reach the UDP upstream and
+ * the PBX's INVITE routed by the Path header comes back over the phone's own TCP
+ * connection (its Contact names an unreachable address); SIGTERM drains and exits 0.
+ * argv[1] is the pbxguard binary.
  * Every wait is bounded (poll timeouts and attempt counts); no sleeps.
  */
 #include <errno.h>
@@ -20,123 +23,61 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "gw_util.h"
 #include "test.h"
 
-static int udp_socket(uint16_t *port)
+static int tcp_free_port(uint16_t *port)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET};
     socklen_t sl = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
-        perror("udp socket");
-        exit(1);
-    }
+        getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
+        return -1;
     *port = ntohs(sa.sin_port);
+    close(fd);
+    return 0;
+}
+
+static int tcp_connect(uint16_t port, uint16_t *local_port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    socklen_t sl = sizeof(sa);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        return -1;
+    if (getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
+        *local_port = ntohs(sa.sin_port);
     return fd;
 }
 
-static void send_to(int fd, uint16_t port, const char *msg)
+/* Reads one SIP message (headers + Content-Length body) from a stream within timeout_ms. */
+static size_t tcp_recv_msg(int fd, char *buf, size_t cap, int timeout_ms)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-        perror("sendto");
-}
-
-/* Receives one datagram within timeout_ms into buf (NUL-terminated); returns its length,
- * 0 on timeout. The source port goes to *from_port. */
-static size_t recv_within(int fd, char *buf, size_t cap, int timeout_ms, uint16_t *from_port)
-{
-    struct pollfd pfd = {.fd = fd, .events = POLLIN};
-    if (poll(&pfd, 1, timeout_ms) <= 0)
-        return 0;
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-    ssize_t n = recvfrom(fd, buf, cap - 1, 0, (struct sockaddr *)&sa, &sl);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    if (from_port)
-        *from_port = ntohs(sa.sin_port);
-    return (size_t)n;
-}
-
-static const char *header(const char *msg, const char *name, unsigned n, char *out, size_t cap)
-{
-    size_t nl = strlen(name);
-    const char *p = strstr(msg, "\r\n");
-    while (p && p[2] != '\r') {
-        p += 2;
-        const char *e = strstr(p, "\r\n");
-        if (!e)
-            break;
-        if (strncmp(p, name, nl) == 0 && p[nl] == ':' && n-- == 0) { /* banned-ok */
-            const char *s = p + nl + 1;
-            while (*s == ' ')
-                s++;
-            snprintf(out, cap, "%.*s", (int)(e - s), s);
-            return out;
+    size_t n = 0;
+    for (int i = 0; i < timeout_ms / 50; i++) {
+        const char *end = memmem(buf, n, "\r\n\r\n", 4);
+        if (end) {
+            const char *cl = strstr(buf, "\r\nContent-Length: ");
+            size_t body = cl ? strtoul(cl + 18, NULL, 10) : 0;
+            size_t total = (size_t)(end - buf) + 4 + body;
+            if (n >= total) {
+                buf[total] = '\0';
+                return total;
+            }
         }
-        p = e;
-    }
-    return NULL;
-}
-
-/* The upstream answers a request with 200 OK, copying its Vias, From, To, Call-ID, CSeq
- * and adding a version-revealing Server header. */
-static void answer(int up, uint16_t gw_port, const char *req)
-{
-    char resp[8192], v[2048], f[512], t[512], c[512], s[128];
-    size_t n = (size_t)snprintf(resp, sizeof(resp), "SIP/2.0 200 OK\r\n");
-    for (unsigned i = 0; header(req, "Via", i, v, sizeof(v)); i++)
-        n += (size_t)snprintf(resp + n, sizeof(resp) - n, "Via: %s\r\n", v);
-    snprintf(resp + n, sizeof(resp) - n,
-             "From: %s\r\nTo: %s;tag=up1\r\nCall-ID: %s\r\nCSeq: %s\r\n"
-             "Server: Asterisk PBX 20.5.0\r\nContent-Length: 0\r\n\r\n",
-             header(req, "From", 0, f, sizeof(f)) ? f : "",
-             header(req, "To", 0, t, sizeof(t)) ? t : "",
-             header(req, "Call-ID", 0, c, sizeof(c)) ? c : "",
-             header(req, "CSeq", 0, s, sizeof(s)) ? s : "");
-    send_to(up, gw_port, resp);
-}
-
-static void options(char *buf, size_t cap, uint16_t client_port, const char *call_id)
-{
-    snprintf(buf, cap,
-             "OPTIONS sip:100@127.0.0.1 SIP/2.0\r\n"
-             "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%s;rport\r\n"
-             "Max-Forwards: 70\r\n"
-             "From: <sip:100@example.com>;tag=t1\r\n"
-             "To: <sip:100@example.com>\r\n"
-             "Call-ID: %s\r\n"
-             "CSeq: 1 OPTIONS\r\n"
-             "User-Agent: loopback-test\r\n"
-             "Content-Length: 0\r\n\r\n",
-             client_port, call_id, call_id);
-}
-
-/* Waits (bounded) for the forwarded request carrying call_id at the upstream, answering
- * health checks meanwhile. Counts messages containing poison into *poisoned. */
-static bool upstream_wait(int up, uint16_t gw_port, const char *call_id, char *got, size_t cap,
-                          int attempts, const char *poison, unsigned *poisoned)
-{
-    for (int i = 0; i < attempts; i++) {
-        uint16_t from;
-        if (!recv_within(up, got, cap, 100, &from))
-            return false;
-        if (poison && strstr(got, poison))
-            (*poisoned)++;
-        if (strstr(got, ";hc=")) {
-            answer(up, from, got);
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, 50) <= 0)
             continue;
-        }
-        if (strstr(got, call_id))
-            return true;
-        (void)gw_port;
+        ssize_t r = read(fd, buf + n, cap - 1 - n);
+        if (r <= 0)
+            return 0;
+        n += (size_t)r;
+        buf[n] = '\0';
     }
-    return false;
+    return 0;
 }
 
 static void write_config(const char *path, uint16_t up_port, const char *server)
@@ -193,14 +134,17 @@ int main(int argc, char **argv)
     }
 
     /* The upstream comes from the file, the listener from the command line. */
-    char listen[64], conf[128];
+    char listen[64], listen_tcp[64], conf[128];
+    uint16_t gw_tcp_port = 0;
+    CHECK_INT(tcp_free_port(&gw_tcp_port), 0);
     snprintf(listen, sizeof(listen), "udp:127.0.0.1:%u", gw_port);
+    snprintf(listen_tcp, sizeof(listen_tcp), "tcp:127.0.0.1:%u", gw_tcp_port);
     snprintf(conf, sizeof(conf), "%s/pbxguard.yaml", dir);
     write_config(conf, up_port, "strip");
     pid_t pid = fork();
     if (pid == 0) {
-        execl(argv[1], argv[1], "gateway", "-c", conf, "--listen", listen, "--data-dir", dir,
-              "--foreground", (char *)NULL);
+        execl(argv[1], argv[1], "gateway", "-c", conf, "--listen", listen, "--listen", listen_tcp,
+              "--data-dir", dir, "--foreground", (char *)NULL);
         _exit(127);
     }
     CHECK(pid > 0);
@@ -292,7 +236,83 @@ int main(int argc, char **argv)
     kill(pid, SIGHUP);
     CHECK(round_trip(cl, up, cl_port, gw_port, "after-bad-reload", "Server: Asterisk"));
 
-    /* 4. SIGTERM: drain and exit 0 within the drain bound (5 s) plus margin. */
+    /* 4. A TCP phone: OPTIONS to the UDP upstream and back over the connection. */
+    uint16_t ph_port = 0;
+    int ph = tcp_connect(gw_tcp_port, &ph_port);
+    CHECK(ph >= 0);
+    snprintf(buf, sizeof(buf),
+             "OPTIONS sip:100@127.0.0.1 SIP/2.0\r\n"
+             "Via: SIP/2.0/TCP 127.0.0.1:%u;branch=z9hG4bKtcp1\r\n"
+             "Max-Forwards: 70\r\nFrom: <sip:300@example.com>;tag=tp\r\n"
+             "To: <sip:100@example.com>\r\nCall-ID: tcp-opt\r\nCSeq: 1 OPTIONS\r\n"
+             "Content-Length: 0\r\n\r\n",
+             ph_port);
+    CHECK(write(ph, buf, strlen(buf)) == (ssize_t)strlen(buf));
+    CHECK(upstream_wait(up, gw_port, "tcp-opt", got, sizeof(got), 20, NULL, NULL));
+    snprintf(want, sizeof(want), "SIP/2.0/UDP 127.0.0.1:%u;", gw_port);
+    CHECK(header(got, "Via", 0, tmp, sizeof(tmp)) &&
+          strncmp(tmp, want, strlen(want)) == 0); /* banned-ok */
+    answer(up, gw_port, got);
+    CHECK(tcp_recv_msg(ph, got, sizeof(got), 3000) > 0);
+    CHECK(strncmp(got, "SIP/2.0 200 OK\r\n", 16) == 0 && strstr(got, "tcp-opt")); /* banned-ok */
+
+    /* 5. REGISTER over TCP gets a Path; the PBX's INVITE with a Route to it comes back over
+     * the same connection, although the Contact (10.9.9.9) is unreachable. */
+    snprintf(buf, sizeof(buf),
+             "REGISTER sip:example.com SIP/2.0\r\n"
+             "Via: SIP/2.0/TCP 127.0.0.1:%u;branch=z9hG4bKreg1\r\n"
+             "Max-Forwards: 70\r\nFrom: <sip:300@example.com>;tag=rg\r\n"
+             "To: <sip:300@example.com>\r\nCall-ID: tcp-reg\r\nCSeq: 1 REGISTER\r\n"
+             "Supported: path\r\nContact: <sip:300@10.9.9.9:5060;transport=tcp>\r\n"
+             "Expires: 60\r\nContent-Length: 0\r\n\r\n",
+             ph_port);
+    CHECK(write(ph, buf, strlen(buf)) == (ssize_t)strlen(buf));
+    CHECK(upstream_wait(up, gw_port, "tcp-reg", got, sizeof(got), 20, NULL, NULL));
+    char path[512];
+    CHECK(header(got, "Path", 0, path, sizeof(path)) != NULL);
+    snprintf(want, sizeof(want), "@127.0.0.1:%u;transport=udp;lr>", gw_port);
+    CHECK(strstr(path, want) != NULL);
+    snprintf(buf, sizeof(buf),
+             "INVITE sip:300@10.9.9.9:5060;transport=tcp SIP/2.0\r\n"
+             "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKpbxinv\r\n"
+             "Max-Forwards: 70\r\nRoute: %s\r\n"
+             "From: <sip:100@example.com>;tag=pbx\r\nTo: <sip:300@example.com>\r\n"
+             "Call-ID: path-invite\r\nCSeq: 1 INVITE\r\nUser-Agent: Asterisk PBX 20\r\n"
+             "Contact: <sip:100@127.0.0.1:%u>\r\nContent-Length: 0\r\n\r\n",
+             up_port, path, up_port);
+    send_to(up, gw_port, buf);
+    CHECK(tcp_recv_msg(ph, got, sizeof(got), 3000) > 0);
+    CHECK(strncmp(got, "INVITE sip:300@10.9.9.9:5060;transport=tcp SIP/2.0\r\n", 51) ==
+          0); /* banned-ok */
+    snprintf(want, sizeof(want), "SIP/2.0/TCP 127.0.0.1:%u;", gw_tcp_port);
+    CHECK(header(got, "Via", 0, tmp, sizeof(tmp)) &&
+          strncmp(tmp, want, strlen(want)) == 0); /* banned-ok */
+    CHECK(header(got, "Route", 0, tmp, sizeof(tmp)) == NULL);
+    CHECK(header(got, "User-Agent", 0, tmp, sizeof(tmp)) == NULL);
+    CHECK(header(got, "Record-Route", 0, tmp, sizeof(tmp)) != NULL);
+    /* The phone answers over its connection; the answer reaches the PBX. */
+    {
+        char resp[8192], v[2048];
+        size_t rn = (size_t)snprintf(resp, sizeof(resp), "SIP/2.0 180 Ringing\r\n");
+        for (unsigned i = 0; header(got, "Via", i, v, sizeof(v)); i++)
+            rn += (size_t)snprintf(resp + rn, sizeof(resp) - rn, "Via: %s\r\n", v);
+        snprintf(resp + rn, sizeof(resp) - rn,
+                 "From: <sip:100@example.com>;tag=pbx\r\nTo: <sip:300@example.com>;tag=ph\r\n"
+                 "Call-ID: path-invite\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+        CHECK(write(ph, resp, strlen(resp)) == (ssize_t)strlen(resp));
+    }
+    bool ringing = false;
+    for (int i = 0; i < 20 && !ringing; i++) {
+        if (!recv_within(up, got, sizeof(got), 150, NULL))
+            continue;
+        ringing =
+            strncmp(got, "SIP/2.0 180 ", 12) == 0 && strstr(got, "path-invite"); /* banned-ok */
+    }
+    CHECK(ringing);
+    if (ph >= 0)
+        close(ph);
+
+    /* 6. SIGTERM: drain and exit 0 within the drain bound (5 s) plus margin. */
     kill(pid, SIGTERM);
     int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pfd >= 0) {

@@ -436,6 +436,25 @@ static void test_path_flow(void)
     CHECK(strstr(path, "@10.0.0.1:5060;transport=udp;lr;ob>") != NULL);
     snprintf(tok, sizeof(tok), "%s", token_of(path));
     CHECK(strlen(tok) > 20);
+    CHECK_INT(hdr_count(out, "Supported"), 1); /* the phone's own "path, outbound" */
+    {
+        /* Without Supported: path the gateway declares it (strict registrars). */
+        struct proxy_action b;
+        CHECK_INT(run(&px,
+                      "REGISTER sip:example.com SIP/2.0\n"
+                      "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKreg9\n"
+                      "Max-Forwards: 70\n"
+                      "From: <sip:100@example.com>;tag=r9\nTo: <sip:100@example.com>\n"
+                      "Call-ID: reg-9\nCSeq: 1 REGISTER\nSupported: replaces\n"
+                      "Contact: <sip:100@192.168.1.20:5062>\n\n",
+                      PHONE_UDP(), &b),
+                  0);
+        CHECK_INT(b.kind, PROXY_ACT_FORWARD);
+        CHECK_STR(hdr(out, "Supported", 0), "path");
+        CHECK_STR(hdr(out, "Supported", 1), "replaces");
+        CHECK(strstr(hdr(out, "Path", 0), ";lr>") != NULL); /* no ob without reg-id */
+        CHECK_INT(run(&px, REGISTER_TLS, PHONE_TLS(), &b), 0);
+    }
     /* The token names the phone's TLS connection. */
     struct flow f;
     CHECK_INT(flow_decode(&px.fkey, slice_cstr(tok), &f), 0);
@@ -691,6 +710,55 @@ static void test_responses(void)
     CHECK(hdr(out, "WWW-Authenticate", 0) != NULL);
 }
 
+/* One wildcard socket for both sides: our public address is learnt from the local address
+ * of each message, the inside one from the route towards the upstream. */
+static void test_wildcard(void)
+{
+    static struct proxy pw;
+    struct proxy_settings set;
+    struct proxy_iface ifc = {0, PBX_TP_UDP, addr("0.0.0.0:5060"), {0}, PROXY_SIDE_BOTH};
+    struct proxy_upstream up;
+    struct proxy_action a;
+    char rr[512], req[2048];
+    uint8_t key[16] = {3};
+
+    proxy_settings_default(&set);
+    memset(&up, 0, sizeof(up));
+    up.ep.transport = PBX_TP_UDP;
+    up.ep.addr = addr("10.0.0.5:5060");
+    up.local = addr("10.0.0.1");
+    CHECK_INT(proxy_init(&pw, &set, &ifc, 1, &up, 1, key, &px.fkey), 0);
+    struct net_msg ph = from("198.51.100.7:5062", PBX_TP_UDP, 0, "203.0.113.1:5060", 0);
+    CHECK_INT(run(&pw, INVITE_OUT, ph, &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK(strncmp(hdr(out, "Via", 0), "SIP/2.0/UDP 10.0.0.1:5060;", 26) == 0); /* banned-ok */
+    snprintf(rr, sizeof(rr), "%s", hdr(out, "Record-Route", 0));
+    CHECK(strncmp(rr, "<sip:10.0.0.1:5060;transport=udp;lr>, <sip:", 43) == 0); /* banned-ok */
+    CHECK(strstr(rr, "@203.0.113.1:5060;transport=udp;lr>") != NULL);
+    /* The PBX's BYE arrives on the inside address; both entries are recognised as ours. */
+    snprintf(req, sizeof(req),
+             "BYE sip:100@192.168.1.20:5062 SIP/2.0\n"
+             "Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKwbye\n"
+             "Max-Forwards: 70\n"
+             "Route: %s\n"
+             "From: <sip:200@example.com>;tag=b1\n"
+             "To: <sip:100@example.com>;tag=a1\n"
+             "Call-ID: call-1@192.168.1.20\n"
+             "CSeq: 5 BYE\n\n",
+             rr);
+    struct net_msg pbx = from("10.0.0.5:5060", PBX_TP_UDP, 0, "10.0.0.1:5060", 0);
+    CHECK_INT(run(&pw, req, pbx, &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    struct pbx_addr phone = addr("198.51.100.7:5062");
+    CHECK(pbx_addr_eq(&a.dest.addr, &phone, true));
+    CHECK_INT(hdr_count(out, "Route"), 0);
+    /* A phone on the PBX's host but another port is not the PBX (UDP). */
+    struct net_msg fake = from("10.0.0.5:5099", PBX_TP_UDP, 0, "10.0.0.1:5060", 0);
+    CHECK_INT(run(&pw, req, fake, &a), 0);
+    CHECK_INT(a.from, PROXY_SIDE_OUTSIDE);
+    CHECK(a.kind != PROXY_ACT_FORWARD || a.to == PROXY_SIDE_INSIDE);
+}
+
 static void test_sides(void)
 {
     struct proxy_action a;
@@ -899,6 +967,7 @@ int main(void)
     test_route_popping();
     test_responses();
     test_sides();
+    test_wildcard();
     test_validation_replies();
     test_content_length();
     test_size_and_upstreams();

@@ -350,11 +350,33 @@ static void test_flow(void)
     CHECK_INT(f->resets, 0);
     CHECK_INT(((uint8_t *)flow_user(f))[0], 0xab);
 
-    /* A gap resets the stream and the consumer state. */
+    /* Reordering: later segments are held until the gap before them is filled. */
+    p = seg(1019, PKT_TCP_ACK, "!!", 40000);
+    CHECK_INT(flow_tcp_input(t, &p, &f), 0);
+    p = seg(1016, PKT_TCP_ACK, "def", 40000);
+    CHECK_INT(flow_tcp_input(t, &p, &f), 0);
+    check_flow_data(f, "world!");
+    CHECK_INT(f->nheld, 2);
+    p = seg(1013, PKT_TCP_ACK, "abcd", 40000); /* overlaps the held "def" by one byte */
+    CHECK_INT(flow_tcp_input(t, &p, &f), 0);
+    check_flow_data(f, "world!abcdef!!");
+    CHECK_INT(f->nheld, 0);
+    CHECK_INT(f->next_seq, 1021);
+    CHECK_INT(flow_table_stats(t)->held, 2);
+    CHECK_INT(f->resets, 0);
+    flow_consume(f, 14);
+
+    /* A gap that cannot be held (too many segments) is loss: reset stream and state. */
+    for (uint32_t k = 0; k < FLOW_MAX_HELD; k++) {
+        p = seg(3000 + 2 * k, PKT_TCP_ACK, "x", 40000);
+        CHECK_INT(flow_tcp_input(t, &p, &f), 0);
+    }
+    CHECK_INT(f->nheld, FLOW_MAX_HELD);
     p = seg(2000, PKT_TCP_ACK, "after gap", 40000);
     CHECK_INT(flow_tcp_input(t, &p, &f), 0);
     check_flow_data(f, "after gap");
     CHECK_INT(f->resets, 1);
+    CHECK_INT(f->nheld, 0);
     CHECK_INT(((uint8_t *)flow_user(f))[0], 0);
 
     /* Overflow of max_buffer. */
@@ -387,6 +409,64 @@ static void test_flow(void)
     CHECK_INT(flow_table_stats(t)->expired, 2);
     flow_table_free(t);
     flow_table_free(NULL);
+}
+
+/* Many flows through the hash index: lookups must find the same flow after evictions,
+ * expiries and the moves they cause. Every call gets a distinct, increasing timestamp and
+ * each round touches the live flows oldest first before creating one, so the least recently
+ * used flow is always the one created 64 flows earlier. */
+static void test_flow_index(void)
+{
+    struct flow_table *t;
+    struct flow *f;
+    struct flow_limits lim = {.max_flows = 64, .idle_us = 1000000};
+    CHECK_INT(flow_table_new(&lim, &t), 0);
+    static uint64_t ids[200];
+    static int64_t seen[200];
+    int64_t ts = 0;
+    unsigned bad = 0;
+    for (uint16_t k = 0; k < 200; k++) {
+        /* The previous 63 flows must still be found, not re-created. */
+        for (uint16_t j = k > 63 ? (uint16_t)(k - 63) : 0; j < k; j++) {
+            struct pkt_info q = seg(101, PKT_TCP_ACK, NULL, (uint16_t)(20000 + j));
+            q.ts_us = ++ts;
+            seen[j] = ts;
+            if (flow_tcp_input(t, &q, &f) != 0 || f->id != ids[j])
+                bad++;
+        }
+        struct pkt_info p = seg(100, PKT_TCP_ACK, "x", (uint16_t)(20000 + k));
+        p.ts_us = ++ts;
+        if (flow_tcp_input(t, &p, &f) != 0 || !f) {
+            bad++;
+            continue;
+        }
+        ids[k] = f->id;
+        seen[k] = ts;
+    }
+    CHECK_INT(bad, 0);
+    CHECK_INT(flow_table_count(t), 64);
+    CHECK_INT(flow_table_stats(t)->flows, 200);
+    CHECK_INT(flow_table_stats(t)->evicted, 136);
+    /* Expire about half, then every survivor is still found without being re-created. */
+    int64_t now = seen[168] + lim.idle_us;
+    unsigned want = 0;
+    for (unsigned j = 136; j < 200; j++)
+        want += now - seen[j] <= lim.idle_us;
+    flow_table_expire(t, now);
+    CHECK_INT(flow_table_count(t), want);
+    CHECK(want > 10 && want < 60);
+    unsigned found = 0;
+    for (uint16_t j = 136; j < 200; j++) {
+        if (now - seen[j] > lim.idle_us)
+            continue;
+        struct pkt_info q = seg(102, PKT_TCP_ACK, NULL, (uint16_t)(20000 + j));
+        q.ts_us = now;
+        if (flow_tcp_input(t, &q, &f) == 0 && f->id == ids[j])
+            found++;
+    }
+    CHECK_INT(found, want);
+    CHECK_INT(flow_table_count(t), want);
+    flow_table_free(t);
 }
 
 static void test_capture_files(void)
@@ -468,6 +548,7 @@ int main(void)
     test_tcp_and_v6_ext();
     test_defrag();
     test_flow();
+    test_flow_index();
     test_capture_files();
     return test_finish();
 }

@@ -2,6 +2,7 @@
  * Stream framer: identical frames however the input is split, keep-alives, mandatory
  * Content-Length, caps, and linear work when bytes arrive one at a time.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,8 +307,73 @@ static void test_errors(void)
     CHECK_INT(out.body_len, 4);
 }
 
+/*
+ * Differential check on every torture and corpus message: where the parser accepts a
+ * message as one stream frame, the framer must cut exactly the same frame; where the
+ * framer refuses the Content-Length, the parser must refuse the message too. A gap
+ * between the two is a request-smuggling bug.
+ */
+static void agree_on(const char *path)
+{
+    size_t len;
+    uint8_t *buf = sip_test_load(path, &len);
+    if (!buf) {
+        TEST_FAIL_AT("cannot read %s", path);
+        return;
+    }
+    static struct sip_msg m;
+    struct sip_framer fr;
+    struct sip_frame out;
+    sip_framer_init(&fr);
+    int prc = sip_msg_parse(&m, buf, len, SIP_PARSE_STREAM);
+    int frc = sip_framer_next(&fr, buf, len, &out);
+    if (prc == 0) {
+        if (frc != 0 || out.kind != SIP_FRAME_MESSAGE || out.len != m.msg_len ||
+            out.hdr_len != m.hdr_len)
+            TEST_FAIL_AT("%s: parser frame %zu/%zu, framer rc %d len %zu/%zu", path, m.hdr_len,
+                         m.msg_len, frc, out.len, out.hdr_len);
+        else
+            test_passed_count++;
+    } else if (frc == -EBADMSG || frc == -EMSGSIZE) {
+        if (prc == -EAGAIN)
+            TEST_FAIL_AT("%s: framer refuses (%s), parser waits", path, fr.err_reason);
+        else
+            test_passed_count++;
+    } else if (frc == 0 && prc != -EAGAIN) {
+        /* The parser refused for a reason other than framing: the frames must still agree. */
+        CHECK(out.len <= len);
+    }
+    free(buf);
+}
+
+static void test_agreement(void)
+{
+    static const char *const dirs[] = {"tests/data/sip-torture/rfc4475",
+                                       "tests/data/sip-torture/rfc5118", "tests/data/sip"};
+    unsigned files = 0;
+    for (size_t d = 0; d < PBX_ARRAY_SIZE(dirs); d++) {
+        DIR *dp = opendir(dirs[d]);
+        CHECK(dp != NULL);
+        if (!dp)
+            continue;
+        struct dirent *e;
+        while ((e = readdir(dp)) != NULL) {
+            size_t l = strlen(e->d_name);
+            if (l < 5 || (strcmp(e->d_name + l - 4, ".dat") && strcmp(e->d_name + l - 4, ".sip")))
+                continue;
+            char path[512];
+            snprintf(path, sizeof(path), "%s/%s", dirs[d], e->d_name);
+            agree_on(path);
+            files++;
+        }
+        closedir(dp);
+    }
+    CHECK(files >= 80);
+}
+
 int main(void)
 {
+    test_agreement();
     test_splits();
     test_linear();
     test_errors();

@@ -105,7 +105,7 @@ void audit_mask_secret(const char *secret, char *out, size_t cap);
  * equal (case-insensitive) to user (user may be NULL). */
 bool audit_secret_is_weak(const char *secret, const char *user);
 
-/* Every check the auditor and the probe know, in ID order. */
+/* Every audit check, in ID order (the probe's PRB-* checks: probe_checks()). */
 const struct audit_check *const *audit_checks(size_t *n);
 const struct audit_check *audit_check_by_id(const char *id);
 

@@ -125,4 +125,20 @@ size_t ban_allow_list(const struct ban_table *t, struct pbx_cidr *out, size_t ma
 /* "203.0.113.7", "2001:db8::1" or "2001:db8:1:2::/64"; always NUL-terminates. */
 const char *ban_scope_fmt(const struct ban_entry *e, char *buf, size_t cap);
 
+/* ---- the "ban" configuration section (docs/detection.md) ---- */
+
+struct ban_section {
+    struct ban_config cfg;
+    const struct pbx_cidr *allow; /* trusted networks, trunks, upstreams: never banned */
+    size_t nallow;
+    bool nft;          /* kernel enforcement; default true */
+    const char *table; /* nftables table name; default "pbxguard" */
+};
+
+struct cfg_node;
+struct cfg_diag;
+/* cfg_section_load_fn for "ban"; *out is a struct ban_section. */
+PBX_WUR int ban_config_load(const struct cfg_node *section, struct cfg_diag *d, void **out);
+void ban_config_free(void *obj);
+
 #endif

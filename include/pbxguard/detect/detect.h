@@ -94,7 +94,7 @@ struct det_config {
     unsigned v6_prefix;         /* IPv6 sources counted per /N; default 64 */
     int64_t trust_ms;           /* learned trust after a successful login; default 1 h */
     unsigned trust_factor;      /* budgets multiplied by this while trusted; default 4 */
-    const char *signatures;     /* scanner signature file; default data/scanners.yaml */
+    const char *signatures;     /* scanner signature file; NULL = shipped, "" = none */
 
     struct det_rule_cfg scanner;   /* default on, ban */
     int scanner_threshold;         /* score to act; default 100 */
@@ -189,6 +189,13 @@ typedef void (*det_ban_hook_fn)(const struct ban_entry *b, const char *evidence,
 void det_set_ban_hook(struct det_engine *e, det_ban_hook_fn fn, void *ctx);
 void det_attach_default_hook(struct det_engine *e, struct store *s, struct ban_nft *nft);
 
+/*
+ * Start-up after a restart (or kill -9): loads every unexpired, not lifted ban from the store
+ * into the ban table and, when an nft handle was attached with det_attach_default_hook, into
+ * nftables with its remaining time. Returns the number restored, or -EIO (store error).
+ */
+PBX_WUR int det_restore(struct det_engine *e, struct store *s, int64_t now_ms);
+
 void det_set_shadow(struct det_engine *e, bool on);
 bool det_shadow(const struct det_engine *e);
 /* Lockdown: only allow-listed and learned-trusted sources pass det_admit. */
@@ -231,6 +238,7 @@ struct det_stats {
     uint64_t requests, responses, malformed;
     uint64_t passes, alerts, drops, rejects, bans, rewrites;
     uint64_t src_evictions, acct_evictions;
+    uint64_t errors_hook; /* store/nftables failures in the default ban hook */
     size_t src_used, src_cap, acct_used, acct_cap;
     size_t mem_bytes; /* bytes allocated by the engine's tables (fixed) */
 };

@@ -51,4 +51,13 @@ PBX_WUR int geo_policy_add(struct geo_policy *p, bool allow, const char *cc);
 /* cc NULL or "" = unknown. */
 bool geo_policy_permits(const struct geo_policy *p, const char *cc);
 
+/* The "geo" configuration section: the database path (NULL = no geo). */
+struct geo_config {
+    const char *database;
+};
+struct cfg_node;
+struct cfg_diag;
+PBX_WUR int geo_config_load(const struct cfg_node *section, struct cfg_diag *d, void **out);
+void geo_config_free(void *obj);
+
 #endif

@@ -4,13 +4,16 @@
  * A flow is one direction of a connection, keyed by (source, destination) address and
  * port. Segments are taken in order: a SYN (or, mid-stream, the first segment seen) sets
  * the expected sequence number; a segment at the expected number is appended; a
- * retransmission or the already-seen part of an overlap is skipped; a segment beyond the
- * expected number (a gap: loss or reordering) discards what is buffered, since it can no
- * longer be completed, bumps flow.resets and restarts the stream at that segment.
+ * retransmission or the already-seen part of an overlap is skipped. A segment beyond the
+ * expected number (reordering) is held, copied, until the missing bytes arrive: at most
+ * FLOW_MAX_HELD segments per flow, counted against max_buffer. When it cannot be held, the
+ * gap is taken as loss: what is buffered can no longer be completed, so it is discarded
+ * (with the held segments), flow.resets is bumped and the stream restarts at that segment.
  *
  * Bounds: at most max_flows flows (the least recently used one is evicted when a new flow
  * needs a slot) and max_buffer unconsumed bytes per flow (appending beyond it resets the
- * flow and reports -EMSGSIZE). Idle flows are evicted by flow_table_expire().
+ * flow and reports -EMSGSIZE). Idle flows are evicted by flow_table_expire(). Lookups go
+ * through a hash table keyed with SipHash under a random per-table key.
  *
  * The consumer reads the buffered bytes with flow_data(), takes every complete message
  * and calls flow_consume(). Each flow carries user_size bytes of zeroed consumer state
@@ -31,8 +34,13 @@
 #include "pbxguard/core/compiler.h"
 #include "pbxguard/sensor/pkt_decode.h"
 
+/* Out-of-order segments held per flow while waiting for the bytes before them. */
+#define FLOW_MAX_HELD 8u
+
+struct flow_held; /* private */
+
 struct flow_limits {
-    unsigned max_flows; /* default 1024 */
+    unsigned max_flows; /* default 1024, at most 2^24 */
     size_t max_buffer;  /* unconsumed bytes per flow, default 131072 */
     int64_t idle_us;    /* idle time before expiry, default 300 s */
     size_t user_size;   /* consumer state bytes per flow, default 0 */
@@ -54,6 +62,9 @@ struct flow {
     size_t len;
     size_t cap;
     void *user;
+    struct flow_held *held;
+    unsigned nheld;
+    size_t held_bytes;
 };
 
 struct flow_stats {
@@ -61,6 +72,7 @@ struct flow_stats {
     uint64_t flows;       /* created */
     uint64_t evicted;     /* LRU evictions on a full table */
     uint64_t expired;     /* idle expiries */
+    uint64_t held;        /* out-of-order segments held until the gap before them filled */
     uint64_t gaps;        /* streams restarted after missing bytes */
     uint64_t overflows;   /* streams reset for exceeding max_buffer */
     uint64_t retransmits; /* segments or parts of segments already seen */

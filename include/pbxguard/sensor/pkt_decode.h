@@ -6,7 +6,8 @@
  * capture v1 (SLL) and v2 (SLL2), raw IP (v4 or v6 by the version nibble), BSD loopback
  * (DLT_NULL, host byte order) and OpenBSD loopback (DLT_LOOP, network byte order).
  * IPv6 extension headers (hop-by-hop, routing, destination options, fragment, AH) are
- * walked, at most PKT_MAX_EXT_HDRS of them.
+ * walked, at most PKT_MAX_EXT_HDRS of them. IP, UDP and TCP checksums are not verified:
+ * with checksum offload, locally sent packets are captured before the NIC fills them in.
  *
  * Ownership: nothing is allocated. pkt_info.payload points into the frame given to
  * pkt_decode() (or into the buffer given to pkt_decode_ip_payload()), which must outlive

@@ -49,23 +49,7 @@ PBX_WUR int sip_value_next(struct sip_value_iter *it, struct slice *item);
 PBX_WUR int sip_msg_value(const struct sip_msg *m, enum sip_hdr_id id, unsigned n,
                           struct slice *item);
 
-/* Via (RFC 3261 §20.42): one via-parm. */
-struct sip_via {
-    struct slice protocol;  /* "SIP" */
-    struct slice version;   /* "2.0" */
-    struct slice transport; /* "UDP", "TCP", "TLS", "SCTP", "WS", "WSS", other tokens */
-    struct slice host;      /* without IPv6 brackets */
-    enum sip_host_type host_type;
-    uint16_t port;       /* 0 when absent */
-    struct slice params; /* from the first ';', ';' included */
-    struct slice branch;
-    struct slice received;
-    struct slice maddr;
-    struct slice ttl; /* raw; 0..255 checked */
-    bool has_rport;
-    uint16_t rport; /* 0 when rport has no value */
-    uint64_t anomalies;
-};
+/* Via (RFC 3261 §20.42): struct sip_via is defined in msg.h. */
 
 /* Parses one via-parm (a single comma item). 0 or -EBADMSG / -EMSGSIZE. */
 PBX_WUR int sip_via_parse(struct sip_via *v, struct slice item);
@@ -84,23 +68,7 @@ struct sip_cseq {
 PBX_WUR int sip_cseq_parse(struct sip_cseq *c, struct slice value);
 PBX_WUR int sip_msg_cseq(const struct sip_msg *m, struct sip_cseq *c);
 
-/*
- * name-addr / addr-spec with header parameters (From, To, Contact, Route, Record-Route,
- * Path, Reply-To, Refer-To, P-Asserted-Identity...). In the addr-spec form (no '<'),
- * the first ';' after the URI starts the header parameters (RFC 3261 §20.10).
- */
-struct sip_name_addr {
-    bool star;            /* Contact: * */
-    bool bracketed;       /* '<' uri '>' form */
-    struct slice display; /* as written: quoted (with quotes) or tokens; absent if none */
-    struct slice uri_raw;
-    struct sip_uri uri;
-    struct slice params; /* header params, from the first ';', ';' included */
-    struct slice tag;
-    struct slice expires; /* raw */
-    struct slice q;       /* raw */
-    uint64_t anomalies;
-};
+/* name-addr / addr-spec: struct sip_name_addr is defined in msg.h. */
 
 /* Parses one item. 0, -EBADMSG, -EMSGSIZE. na->uri errors propagate. */
 PBX_WUR int sip_name_addr_parse(struct sip_name_addr *na, struct slice item);

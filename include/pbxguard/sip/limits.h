@@ -22,6 +22,14 @@
 #define SIP_MAX_VIA 70u
 /* Request-URI and any URI handed to sip_uri_parse(). */
 #define SIP_MAX_URI_LEN 2048u
+/* Hostname length (RFC 1035 §2.3.4) and the IPv6 text inside brackets. */
+#define SIP_MAX_HOSTNAME_LEN 255u
+#define SIP_MAX_IPV6_TEXT_LEN 63u
+/* Max-Forwards (RFC 3261 §20.22) and URI/Via ttl values. */
+#define SIP_MAX_MAXFWD 255u
+#define SIP_MAX_TTL 255u
+/* Call-IDs longer than this are flagged SIP_ANOM_LONG_CALL_ID (not refused). */
+#define SIP_LONG_CALL_ID 256u
 /* Method token length. */
 #define SIP_MAX_METHOD_LEN 64u
 /* Reason phrase length. */
@@ -43,7 +51,11 @@
 /* SDP: media descriptions, lines, attribute lines considered. */
 #define SIP_MAX_SDP_MEDIA 16u
 #define SIP_MAX_SDP_LINES 256u
-/* Stream framer: CRLF keep-alives accepted back to back before a message. */
+/*
+ * Stream callers: CRLF keep-alives to accept back to back within one read before treating
+ * the peer as abusive. The framer returns keep-alives one by one and does not enforce it,
+ * since an idle registered flow legitimately sends pings for hours between messages.
+ */
 #define SIP_MAX_KEEPALIVE_RUN 64u
 
 #endif

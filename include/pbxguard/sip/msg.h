@@ -8,9 +8,10 @@
  *
  * sip_msg_parse() makes one linear pass over the start line and the header lines,
  * classifying every header (name confirmed by a case-insensitive compare of the full
- * name, including compact forms) and parsing only what framing and basic validation
- * need: Request-URI, top Via, CSeq, Content-Length, Max-Forwards. Other typed headers
- * are parsed on demand by the accessors in headers.h, auth.h and sdp.h.
+ * name, including compact forms) and parsing only what framing and header-confusion
+ * defence need: Request-URI, top Via (and the count of all Via values), CSeq,
+ * Content-Length, Max-Forwards, From, To and every Contact. Other typed headers are
+ * parsed on demand by the accessors in headers.h, auth.h and sdp.h. No heap allocation.
  *
  * Thread-safety: a parsed message is read-only; any number of threads may call the
  * accessors on it concurrently. Parsing itself touches only *m.
@@ -156,6 +157,42 @@ enum sip_anomaly {
     SIP_ANOM_COUNT
 };
 
+/* Via (RFC 3261 §20.42): one via-parm. */
+struct sip_via {
+    struct slice protocol;  /* "SIP" */
+    struct slice version;   /* "2.0" */
+    struct slice transport; /* "UDP", "TCP", "TLS", "SCTP", "WS", "WSS", other tokens */
+    struct slice host;      /* without IPv6 brackets */
+    enum sip_host_type host_type;
+    uint16_t port;       /* 0 when absent */
+    struct slice params; /* from the first ';', ';' included */
+    struct slice branch;
+    struct slice received;
+    struct slice maddr;
+    struct slice ttl; /* raw; 0..255 checked */
+    bool has_rport;
+    uint16_t rport; /* 0 when rport has no value */
+    uint64_t anomalies;
+};
+
+/*
+ * name-addr / addr-spec with header parameters (From, To, Contact, Route, Record-Route,
+ * Path, Reply-To, Refer-To, P-Asserted-Identity...). In the addr-spec form (no '<'),
+ * the first ';' after the URI starts the header parameters (RFC 3261 §20.10).
+ */
+struct sip_name_addr {
+    bool star;            /* Contact: * */
+    bool bracketed;       /* '<' uri '>' form */
+    struct slice display; /* as written: quoted (with quotes) or tokens; absent if none */
+    struct slice uri_raw;
+    struct sip_uri uri;
+    struct slice params; /* header params, from the first ';', ';' included */
+    struct slice tag;
+    struct slice expires; /* raw */
+    struct slice q;       /* raw */
+    uint64_t anomalies;
+};
+
 struct sip_hdr {
     struct slice name;  /* as written (not confirmed ASCII-lowercased) */
     struct slice value; /* trimmed; may contain CRLF folds (accessors skip them) */
@@ -167,6 +204,10 @@ struct sip_hdr {
 };
 
 #define SIP_HDR_END 0xffffu
+
+#define SIP_CACHE_FROM 1u
+#define SIP_CACHE_TO 2u
+#define SIP_CACHE_VIA0 4u
 
 /* Parse flags. */
 #define SIP_PARSE_DATAGRAM 0u /* RFC 3261 §18.3: body = rest of datagram, CL optional */
@@ -208,6 +249,16 @@ struct sip_msg {
     struct slice call_id;
     struct slice body; /* present (maybe empty) when parsing reached the body */
 
+    /*
+     * Typed results of the eager checks, valid when the bit of `cached` is set (only after
+     * a successful parse). sip_msg_from(), sip_msg_to() and sip_msg_via(m, 0, ...) return
+     * copies of them instead of parsing again.
+     */
+    unsigned cached; /* SIP_CACHE_* bits */
+    struct sip_name_addr from;
+    struct sip_name_addr to;
+    struct sip_via via0;
+
     uint64_t anomalies; /* bit (1ull << enum sip_anomaly) */
 
     /* Failure point: offset into buf and a static reason; NULL reason on success. */
@@ -229,7 +280,9 @@ struct sip_msg {
  * msg_len. With SIP_PARSE_STRICT, duplicate singleton headers and trailing bytes are errors.
  * Conflicting duplicates of Call-ID, CSeq, From, To or Content-Length are always errors:
  * two components reading different copies is a header-confusion attack.
- * A message lacking Via, From, To, Call-ID or CSeq is refused (RFC 3261 §8.1.1).
+ * A message lacking Via, From, To, Call-ID or CSeq is refused (RFC 3261 §8.1.1), and so is
+ * one whose top Via, From, To or any Contact value is malformed, or whose Contact mixes
+ * "*" with other values. Reentrant: no global state; m is fully reset first.
  */
 PBX_WUR int sip_msg_parse(struct sip_msg *m, const uint8_t *buf, size_t len, unsigned flags);
 

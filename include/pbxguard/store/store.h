@@ -112,4 +112,11 @@ void store_stats_get(const struct store *s, struct store_stats *out);
 struct ev_record;
 void store_ev_subscriber(const struct ev_record *r, const char *line, size_t len, void *ctx);
 
+/* cfg_section_load_fn for "store"; *out is a struct store_config (path NULL = default
+ * <general.data_dir>/pbxguard.db, resolved by the daemon). */
+struct cfg_node;
+struct cfg_diag;
+PBX_WUR int store_config_load(const struct cfg_node *section, struct cfg_diag *d, void **out);
+void store_config_free(void *obj);
+
 #endif

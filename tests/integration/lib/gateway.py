@@ -104,7 +104,18 @@ class Gateway:
 
     def stop(self):
         if self.proc:
-            self.proc.stop()
+            self.proc.stop(grace=10)
+
+    def finish(self):
+        """Stops the gateway (SIGTERM: drain and exit) and fails the test unless it exited
+        with status 0 and printed no sanitizer report (ASan/UBSan builds run this suite)."""
+        harness.check(self.proc.alive(), "gateway died during the test")
+        self.stop()
+        rc = self.proc.popen.returncode
+        log = self.log()
+        for sign in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            harness.check(sign not in log, "gateway sanitizer report (%s), see its log" % sign)
+        harness.check(rc == 0, "gateway exited with status %s after SIGTERM" % rc)
 
     def log(self):
         return self.proc.log() if self.proc else ""

@@ -116,7 +116,7 @@ def call_to_phone(h, topo, front, transport, user, name="incoming", pbx=None, ch
     The phone (SIPp) registers through front over transport, stays up, and answers the
     INVITE with its out-of-call scenario; the trunk's scenario checks that the 200 OK
     carries the phone's X-Answered-By, so it was the phone that answered.
-    check_path: a substring the stored contact must contain (e.g. the gateway address).
+    check_path: a substring the stored contact's Path must contain (the gateway address).
     """
     pbx = pbx or topo.pbx
     inf = sipp.csv_for(h, name + "-phone", [user])
