@@ -32,8 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     touch(s.session_name);
     touch(s.timing);
     touch(s.conn.addr);
-    /* Absent attribute sections are skipped: the lookup computes p + len, undefined for NULL. */
-    for (unsigned k = 0; s.attrs.p && k < 4 && sip_sdp_attr(s.attrs, "group", k, &v); k++)
+    /* Absent attribute sections are passed on purpose: the lookup must treat them as empty. */
+    for (unsigned k = 0; k < 4 && sip_sdp_attr(s.attrs, "group", k, &v); k++)
         touch(v);
     for (unsigned i = 0; i < s.nmedia; i++) {
         touch(s.media[i].media);
@@ -41,10 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rest = s.media[i].fmts;
         while (sip_sdp_word_next(&rest, &w) == 1)
             touch(w);
-        for (unsigned k = 0;
-             s.media[i].attrs.p && k < 8 && sip_sdp_attr(s.media[i].attrs, "rtpmap", k, &v); k++)
+        for (unsigned k = 0; k < 8 && sip_sdp_attr(s.media[i].attrs, "rtpmap", k, &v); k++)
             touch(v);
-        if (s.media[i].attrs.p && sip_sdp_attr(s.media[i].attrs, "sendrecv", 0, &v))
+        if (sip_sdp_attr(s.media[i].attrs, "sendrecv", 0, &v))
             sink++;
         const struct sip_sdp_conn *c = sip_sdp_media_conn(&s, i);
         if (c)

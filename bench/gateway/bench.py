@@ -148,7 +148,8 @@ def main():
     ap.add_argument("--proxies", default="relay,kamailio,kamailio-tm,pbxguard")
     ap.add_argument("--scenarios", default="options,register")
     ap.add_argument("--rates", default="2000,3000,4000,6000,8000")
-    ap.add_argument("--seconds", type=float, default=5.0, help="duration of each step")
+    ap.add_argument("--seconds", type=float, default=4.0, help="duration of each step")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of the first rate (median)")
     ap.add_argument("--edge-children", type=int, default=2)
     ap.add_argument("--registrar-children", type=int, default=4)
     ap.add_argument("--json", default="", help="write all step results to this file")
@@ -181,38 +182,49 @@ def main():
                 proc, front = start_pbxguard(h, upstream)
             wait_forwarding(proc, front)
             for scenario in a.scenarios.split(","):
-                for rate in rates:
-                    # Whatever an overloaded step left queued must be gone first.
-                    wait_forwarding(proc, front)
-                    res = run_step(h, proc, front, scenario, rate, a.seconds, users_csv,
-                                   "%s-%s-%d" % (proxy, scenario, rate))
-                    res["proxy"] = proxy
-                    results.append(res)
-                    print("%-11s %-9s rate %5d/s: %6d ok %5d failed (%.3f%%), achieved %7.1f/s, "
-                          "cpu %.3fs = %s us/tx" % (proxy, scenario, rate, res["successful"],
-                                                    res["failed"], res["fail_pct"],
-                                                    res["achieved_cps"], res["cpu_s"],
-                                                    res["cpu_us_per_tx"]), flush=True)
-                    if res["fail_pct"] >= 0.1:
+                for i, rate in enumerate(rates):
+                    # The first rate is measured --repeat times (the median is reported):
+                    # on a shared machine one short step is noisy.
+                    runs = []
+                    for k in range(a.repeat if i == 0 else 1):
+                        # Whatever an overloaded step left queued must be gone first.
+                        wait_forwarding(proc, front)
+                        res = run_step(h, proc, front, scenario, rate, a.seconds, users_csv,
+                                       "%s-%s-%d-%d" % (proxy, scenario, rate, k))
+                        res["proxy"] = proxy
+                        results.append(res)
+                        runs.append(res)
+                        print("%-11s %-9s rate %5d/s: %6d ok %5d failed (%.3f%%), achieved "
+                              "%7.1f/s, cpu %.3fs = %s us/tx" % (
+                                  proxy, scenario, rate, res["successful"], res["failed"],
+                                  res["fail_pct"], res["achieved_cps"], res["cpu_s"],
+                                  res["cpu_us_per_tx"]), flush=True)
+                    if any(r["fail_pct"] >= 0.1 for r in runs):
                         break
             proc.stop()
         failed = False
     finally:
         h.close(failed)
 
-    print("\nsummary (CPU us per transaction at the first rate; highest rate with < 0.1% "
-          "failures)")
+    print("\nsummary (CPU us per transaction at the first rate, median; highest rate with "
+          "< 0.1% failures)")
     summary = {}
     for proxy in proxies:
         for scenario in a.scenarios.split(","):
             steps = [r for r in results if r["proxy"] == proxy and r["scenario"] == scenario]
             if not steps:
                 continue
-            clean = [r["rate"] for r in steps if r["fail_pct"] < 0.1]
-            summary[(proxy, scenario)] = (steps[0]["cpu_us_per_tx"], max(clean) if clean else 0)
-            print("  %-11s %-9s %8s us/tx at %d/s   max clean rate %s/s" % (
-                proxy, scenario, steps[0]["cpu_us_per_tx"], steps[0]["rate"],
-                max(clean) if clean else "none"))
+            first = [r for r in steps if r["rate"] == steps[0]["rate"]]
+            clean_first = all(r["fail_pct"] < 0.1 for r in first)
+            cpu = sorted(r["cpu_us_per_tx"] for r in first if r["cpu_us_per_tx"] is not None)
+            median = cpu[len(cpu) // 2] if cpu and clean_first else None
+            rates_run = sorted(set(r["rate"] for r in steps))
+            clean = [rt for rt in rates_run
+                     if all(r["fail_pct"] < 0.1 for r in steps if r["rate"] == rt)]
+            summary[(proxy, scenario)] = (median, max(clean) if clean else 0)
+            print("  %-11s %-9s %8s us/tx at %d/s (median of %d: %s)   max clean rate %s/s" % (
+                proxy, scenario, median, steps[0]["rate"], len(first),
+                ", ".join(str(c) for c in cpu), max(clean) if clean else "none"))
     for scenario in a.scenarios.split(","):
         g = summary.get(("pbxguard", scenario))
         for other in ("relay", "kamailio", "kamailio-tm"):

@@ -17,20 +17,19 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: pbxguard ctl [--data-dir DIR | -c CONFIG] [--json] [--timeout MS] COMMAND "
-            "[ARG...]\n"
-            "\n"
-            "Commands (the daemon lists what it supports with 'help'):\n"
-            "  status                              engine status and counters\n"
-            "  ban list | ban add ADDR[/64] [DURATION] [REASON...] | ban del ADDR[/64]\n"
-            "  allow list | allow add CIDR | allow del CIDR\n"
-            "  account lock|unlock USER            (when the fraud engine is running)\n"
-            "  lockdown on|off    shadow on|off    top [N]    reload    help\n"
-            "\n"
-            "The daemon is found through the same data directory as the gateway\n"
-            "(--data-dir, or general.data_dir of CONFIG; default /var/lib/pbxguard).\n"
-            "Exit status: 0 ok, 1 command failed, 2 usage, 3 daemon not reachable.\n");
+    fprintf(out, "usage: pbxguard ctl [--data-dir DIR | -c CONFIG] [--json] [--timeout MS] COMMAND "
+                 "[ARG...]\n"
+                 "\n"
+                 "Commands (the daemon lists what it supports with 'help'):\n"
+                 "  status                              engine status and counters\n"
+                 "  ban list | ban add ADDR[/64] [DURATION] [REASON...] | ban del ADDR[/64]\n"
+                 "  allow list | allow add CIDR | allow del CIDR\n"
+                 "  account lock|unlock USER            (when the fraud engine is running)\n"
+                 "  lockdown on|off    shadow on|off    top [N]    reload    help\n"
+                 "\n"
+                 "The daemon is found through the same data directory as the gateway\n"
+                 "(--data-dir, or general.data_dir of CONFIG; default /var/lib/pbxguard).\n"
+                 "Exit status: 0 ok, 1 command failed, 2 usage, 3 daemon not reachable.\n");
 }
 
 static int parse_ms(const char *s, int *out)

@@ -19,6 +19,7 @@ static void usage(FILE *out)
           "                      [--wordlist FILE --i-own-this-target] [--number NUMBER]\n"
           "                      [--rate N] [--timeout MS] [--tls-port PORT] [--no-flood]\n"
           "                      [--format text|json] [--fail-on SEVERITY] [--quiet]\n"
+          "       pbxguard probe --list-checks\n"
           "\n"
           "Assesses your own SIP service from outside: version leaks, OPTIONS, user\n"
           "enumeration (codes and timing), unauthenticated INVITE routing (cancelled at\n"
@@ -54,6 +55,13 @@ int cmd_probe(int argc, char **argv)
         int bad = 0;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--list-checks") == 0) {
+            size_t n;
+            const struct audit_check *const *c = probe_checks(&n);
+            for (size_t k = 0; k < n; k++)
+                printf("%-14s %-8s %s\n", c[k]->id, audit_severity_name(c[k]->severity),
+                       c[k]->title);
             return 0;
         } else if (strcmp(a, "--i-own-this-target") == 0) {
             o.owner_ack = true;

@@ -9,8 +9,17 @@
 
 #include "ast_conf.h"
 
+/* Section name -> index of the last section with that name (case-insensitive), so template
+ * and [name](+) lookups stay O(1) in configurations with tens of thousands of sections. */
+struct name_index {
+    size_t *slot; /* index + 1; 0 = empty */
+    size_t cap;   /* power of two */
+    size_t used;
+};
+
 struct parse_state {
     struct ast_conf *c;
+    struct name_index idx;
     size_t cur_idx;
     bool have_cur;
     bool in_block_comment;
@@ -86,12 +95,60 @@ static int add_var(struct parse_state *st, struct ast_section *sec, const char *
     return 0;
 }
 
-static struct ast_section *find_last(struct ast_conf *c, const char *name)
+static size_t name_hash(const char *s)
 {
-    for (size_t i = c->nsecs; i > 0; i--)
-        if (strcasecmp(c->secs[i - 1].name, name) == 0)
-            return &c->secs[i - 1];
-    return NULL;
+    size_t h = 14695981039346656037u; /* FNV-1a: configuration text, not network data */
+    for (; *s; s++) {
+        h ^= (unsigned char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
+        h *= 1099511628211u;
+    }
+    return h;
+}
+
+/* Slot holding name, or the empty slot where it would go. */
+static size_t *index_slot(const struct parse_state *st, const char *name)
+{
+    size_t mask = st->idx.cap - 1;
+    for (size_t i = name_hash(name) & mask;; i = (i + 1) & mask) {
+        size_t *sl = &st->idx.slot[i];
+        if (*sl == 0 || strcasecmp(st->c->secs[*sl - 1].name, name) == 0)
+            return sl;
+    }
+}
+
+static int index_put(struct parse_state *st, size_t sec)
+{
+    if ((st->idx.used + 1) * 2 > st->idx.cap) {
+        struct name_index old = st->idx;
+        size_t ncap = old.cap ? old.cap * 2 : 64;
+        st->idx.slot = calloc(ncap, sizeof(*st->idx.slot));
+        if (!st->idx.slot) {
+            st->idx = old;
+            return -ENOMEM;
+        }
+        st->idx.cap = ncap;
+        st->idx.used = 0;
+        for (size_t i = 0; i < old.cap; i++) {
+            if (old.slot[i]) {
+                *index_slot(st, st->c->secs[old.slot[i] - 1].name) = old.slot[i];
+                st->idx.used++;
+            }
+        }
+        free(old.slot);
+    }
+    size_t *sl = index_slot(st, st->c->secs[sec].name);
+    if (*sl == 0)
+        st->idx.used++;
+    *sl = sec + 1;
+    return 0;
+}
+
+static struct ast_section *find_last(const struct parse_state *st, const char *name)
+{
+    if (!st->idx.cap)
+        return NULL;
+    size_t *sl = index_slot(st, name);
+    return *sl ? &st->c->secs[*sl - 1] : NULL;
 }
 
 static int new_section(struct parse_state *st, const char *name, const char *file, unsigned line)
@@ -141,7 +198,7 @@ static int parse_header(struct parse_state *st, char *line, const char *file, un
                 extend = true;
     }
     if (extend) {
-        struct ast_section *old = find_last(st->c, name);
+        struct ast_section *old = find_last(st, name);
         if (old) {
             st->cur_idx = (size_t)(old - st->c->secs);
             st->have_cur = true;
@@ -152,7 +209,7 @@ static int parse_header(struct parse_state *st, char *line, const char *file, un
     if (rc)
         return rc;
     if (!opts)
-        return 0;
+        return index_put(st, st->cur_idx);
     /* Walk the option list; the section pointer is re-fetched after each copy because
      * copying never reallocates secs, only the section's own vars. */
     char *save = opts;
@@ -169,13 +226,8 @@ static int parse_header(struct parse_state *st, char *line, const char *file, un
         }
         if (!*opt || strcmp(opt, "+") == 0)
             continue;
-        struct ast_section *tmpl = NULL;
-        for (size_t i = st->cur_idx; i > 0; i--) {
-            if (strcasecmp(st->c->secs[i - 1].name, opt) == 0) {
-                tmpl = &st->c->secs[i - 1];
-                break;
-            }
-        }
+        /* The new section is not indexed yet, so this finds an earlier one. */
+        struct ast_section *tmpl = find_last(st, opt);
         if (!tmpl)
             continue; /* Asterisk refuses the section; we keep it so checks still see it. */
         for (size_t i = 0; i < tmpl->nvars; i++) {
@@ -185,7 +237,7 @@ static int parse_header(struct parse_state *st, char *line, const char *file, un
                 return rc;
         }
     }
-    return 0;
+    return index_put(st, st->cur_idx);
 }
 
 static int read_file(struct parse_state *st, const char *path, bool must_exist);
@@ -358,6 +410,7 @@ int ast_conf_load(const char *path, struct ast_conf *c)
     memset(&st, 0, sizeof(st));
     st.c = c;
     int rc = read_file(&st, path, true);
+    free(st.idx.slot);
     if (rc)
         ast_conf_fini(c);
     return rc;

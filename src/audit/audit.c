@@ -109,11 +109,9 @@ int audit_run(const struct audit_opts *o, struct audit_report *r)
         if (on)
             rc = c->run(c, &ctx, r);
     }
-    if (rc == -EMSGSIZE) {
-        fprintf(stderr, "audit: more than %d findings; the rest are not listed\n",
-                AUDIT_MAX_FINDINGS);
-        rc = 0;
-    }
+    if (r->dropped)
+        fprintf(stderr, "audit: %zu more findings not listed (caps: %d per check, %d in all)\n",
+                r->dropped, AUDIT_MAX_PER_CHECK, AUDIT_MAX_FINDINGS);
     audit_report_sort(r);
 out:
     ctx_fini(&ctx);

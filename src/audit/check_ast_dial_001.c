@@ -14,7 +14,7 @@
 #include "checks.h"
 #include "ctx.h"
 
-#define MAX_HOPS 16
+#define MAX_HOPS 64
 #define MAX_EXT_LEN 128
 
 struct sample {

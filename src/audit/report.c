@@ -34,6 +34,7 @@ void audit_report_init(struct audit_report *r)
     r->v = NULL;
     r->n = 0;
     r->cap = 0;
+    r->dropped = 0;
 }
 
 void audit_report_fini(struct audit_report *r)
@@ -52,8 +53,10 @@ int audit_report_add(struct audit_report *r, const struct audit_check *c, const 
     char buf[AUDIT_MAX_EVIDENCE];
     va_list ap;
 
-    if (r->n >= AUDIT_MAX_FINDINGS)
-        return -EMSGSIZE;
+    if (r->n >= AUDIT_MAX_FINDINGS || audit_report_count(r, c->id) >= AUDIT_MAX_PER_CHECK) {
+        r->dropped++;
+        return 0;
+    }
     if (r->n == r->cap) {
         size_t ncap = r->cap ? r->cap * 2 : 16;
         struct audit_finding *nv = realloc(r->v, ncap * sizeof(*nv));

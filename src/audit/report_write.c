@@ -88,6 +88,7 @@ static int write_json(FILE *out, const struct audit_report *r, const char *tool,
     for (int s = AUDIT_SEV_CRITICAL; s >= AUDIT_SEV_INFO; s--)
         json_kv_uint(&w, audit_severity_name((enum audit_severity)s), counts[s]);
     json_kv_uint(&w, "total", r->n);
+    json_kv_uint(&w, "dropped", r->dropped);
     json_obj_end(&w);
     json_key(&w, "findings");
     json_arr_begin(&w);

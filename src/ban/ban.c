@@ -275,9 +275,8 @@ static void apply_ban(struct ban_table *t, struct ban_slot *s, int64_t duration_
                       const char *rule, const char *reason, int64_t now)
 {
     bool active = slot_active(s, now);
-    bool remembered =
-        s->e.level > 0 && (active || s->e.expires_ms == BAN_PERMANENT ||
-                           s->e.expires_ms + t->cfg.history_ms > now);
+    bool remembered = s->e.level > 0 && (active || s->e.expires_ms == BAN_PERMANENT ||
+                                         s->e.expires_ms + t->cfg.history_ms > now);
     uint32_t level = remembered ? s->e.level + 1 : 1;
     int64_t d = duration_ms != 0 ? duration_ms : step_for(t, level);
     int64_t exp = d < 0 ? BAN_PERMANENT : now + d;

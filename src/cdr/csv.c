@@ -4,6 +4,7 @@
  * a slice straight into the read buffer, so the common row costs no copy.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,8 @@ int cdr_reader_new(int fd, const char *name, const struct cdr_mapping *m, struct
         return -ENOMEM;
     }
     r->fd = fd;
+    /* One pass front to back: ask for aggressive read-ahead (ignored for pipes). */
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     r->map = *m;
     r->header_done = !m->header;
     slice_copy_cstr(slice_cstr(name), r->name, sizeof(r->name));

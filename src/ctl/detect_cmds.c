@@ -168,7 +168,8 @@ static int cmd_ban(const struct ctl_req *r, struct ctl_out *o, void *ctx)
                                                      : (long long)(b.expires_ms - now) / 1000);
         return 0;
     }
-    ctl_printf(o, "usage: ban list | ban add ADDR[/64] [DURATION] [REASON...] | ban del ADDR[/64]\n");
+    ctl_printf(o,
+               "usage: ban list | ban add ADDR[/64] [DURATION] [REASON...] | ban del ADDR[/64]\n");
     return -EINVAL;
 }
 
@@ -348,8 +349,8 @@ int ctl_register_detect(struct ctl_server *s, struct det_engine *e)
         (rc = ctl_register(s, "allow", "allow list | add CIDR | del CIDR", cmd_allow, e)) ||
         (rc = ctl_register(s, "lockdown", "lockdown on|off: only trusted sources pass",
                            cmd_lockdown, e)) ||
-        (rc = ctl_register(s, "shadow", "shadow on|off: detect without enforcing", cmd_shadow,
-                           e)) ||
+        (rc =
+             ctl_register(s, "shadow", "shadow on|off: detect without enforcing", cmd_shadow, e)) ||
         (rc = ctl_register(s, "top", "top [N]: sources by packets", cmd_top, e)))
         return rc;
     return 0;

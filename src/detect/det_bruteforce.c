@@ -13,12 +13,6 @@
 #include "pbxguard/sip/auth.h"
 #include "pbxguard/sip/headers.h"
 
-static bool credentials(const struct sip_msg *m, struct sip_digest *d)
-{
-    return sip_msg_digest(m, SIP_HDR_AUTHORIZATION, 0, d) == 0 ||
-           sip_msg_digest(m, SIP_HDR_PROXY_AUTHORIZATION, 0, d) == 0;
-}
-
 static uint64_t txn_id(const struct det_engine *e, const struct sip_msg *m)
 {
     uint64_t h = pbx_siphash24(e->key, m->call_id.p, m->call_id.len) ^ m->cseq_num;
@@ -26,14 +20,14 @@ static uint64_t txn_id(const struct det_engine *e, const struct sip_msg *m)
 }
 
 /* The account a request is about: credentials' username, else the REGISTER's To user. */
-static struct slice account_of(const struct sip_msg *m)
+static struct slice account_of(struct det_msgctx *mc)
 {
-    struct sip_digest d;
+    const struct sip_digest *d = det_credentials(mc);
 
-    if (credentials(m, &d) && d.username.len)
-        return d.username;
-    if (m->method == SIP_METHOD_REGISTER)
-        return det_target_user(m);
+    if (d && d->username.len)
+        return d->username;
+    if (mc->m->method == SIP_METHOD_REGISTER)
+        return det_target_user(mc->m);
     return SLICE_NULL;
 }
 
@@ -46,7 +40,7 @@ void det_account_request(struct det_msgctx *mc)
 
     if (!c->account.enabled)
         return;
-    user = account_of(mc->m);
+    user = account_of(mc);
     a = det_acct_get(mc->e, user, mc->now, false);
     if (!a || a->protected_until <= mc->now)
         return;
@@ -60,19 +54,19 @@ void det_account_request(struct det_msgctx *mc)
 
 void det_bruteforce_request(struct det_msgctx *mc)
 {
-    struct sip_digest d;
+    const struct sip_digest *d;
     struct det_pending *p;
     const struct sip_msg *m = mc->m;
 
     if (!mc->e->cfg.bruteforce.enabled && !mc->e->cfg.account.enabled)
         return;
-    if (!credentials(m, &d) || !d.username.len || !m->call_id.len)
+    if (!(d = det_credentials(mc)) || !d->username.len || !m->call_id.len)
         return;
     /* Keep the newest two: a client retries one transaction at a time. */
     p = mc->src->pend[0].ms <= mc->src->pend[1].ms ? &mc->src->pend[0] : &mc->src->pend[1];
     p->txn = txn_id(mc->e, m);
     p->ms = mc->now;
-    slice_copy_cstr(d.username, p->user, sizeof(p->user));
+    slice_copy_cstr(d->username, p->user, sizeof(p->user));
 }
 
 static bool stale_challenge(const struct sip_msg *m)
@@ -149,6 +143,7 @@ void det_bruteforce_response(struct det_msgctx *mc)
     account_failure(mc, user);
     if (!c->bruteforce.enabled)
         return;
+    det_note(mc);
     fails = det_window_add(&mc->src->auth_fail, mc->now, c->bf_window_ms, 1);
     if (fails < c->bf_src_failures)
         return;

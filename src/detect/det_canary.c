@@ -18,7 +18,7 @@ void det_canary_request(struct det_msgctx *mc)
 {
     const struct det_config *c = &mc->e->cfg;
     const struct sip_msg *m = mc->m;
-    struct sip_digest d;
+    const struct sip_digest *d;
     struct slice hit = SLICE_NULL;
     struct det_hit h;
 
@@ -30,10 +30,8 @@ void det_canary_request(struct det_msgctx *mc)
         hit = det_target_user(m);
     else if (is_canary(c, m->ruri.user))
         hit = m->ruri.user;
-    else if ((sip_msg_digest(m, SIP_HDR_AUTHORIZATION, 0, &d) == 0 ||
-              sip_msg_digest(m, SIP_HDR_PROXY_AUTHORIZATION, 0, &d) == 0) &&
-             is_canary(c, d.username))
-        hit = d.username;
+    else if ((d = det_credentials(mc)) != NULL && is_canary(c, d->username))
+        hit = d->username;
     if (!hit.len)
         return;
     det_hit_init(&h, "det.canary", "scan.canary", &c->canary, 100);

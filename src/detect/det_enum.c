@@ -34,6 +34,7 @@ void det_enum_response(struct det_msgctx *mc)
         src->enum_win.start = mc->now;
         src->n_enum_users = 0;
     }
+    det_note(mc);
     n = det_set_add(src->enum_users, &src->n_enum_users, DET_MAX_TARGETS, det_hash32(e, user));
     if (n < c->enum_users)
         return;

@@ -40,8 +40,23 @@ void det_flood_request(struct det_msgctx *mc)
         h.status = 503;
         h.reason = "Service Unavailable";
         h.sev = EV_SEV_LOW;
-        det_hit(mc, &h);
         mc->v->retry_after_s = c->retry_after_s;
+        /* One event per 1000 overload answers: under overload the event stream must not
+         * become one more thing to saturate. */
+        if (e->overload_n++ % 1000 == 0) {
+            h.ev[h.nev++] = EV_KV_I("overload_total", e->overload_n);
+            det_hit(mc, &h);
+        } else {
+            struct det_verdict *v = mc->v;
+            if (e->cfg.shadow) {
+                v->would_action = DET_REJECT;
+            } else {
+                v->action = DET_REJECT;
+            }
+            v->status = 503;
+            v->reason = h.reason;
+            v->rule = h.rule;
+        }
         return;
     }
     if (!c->flood.enabled)

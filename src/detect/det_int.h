@@ -9,6 +9,7 @@
 #include "pbxguard/core/event.h"
 #include "pbxguard/core/siphash.h"
 #include "pbxguard/detect/detect.h"
+#include "pbxguard/sip/auth.h"
 
 /* ---- bounded table: fixed pool, seeded SipHash index, CLOCK eviction ---- */
 
@@ -128,6 +129,10 @@ struct det_acct {
 
 /* ---- engine ---- */
 
+#define DET_EVIDENCE_RING 256u    /* excerpts kept engine-wide */
+#define DET_EVIDENCE_EXCERPT 384u /* bytes per excerpt */
+#define DET_EVIDENCE_MAX 4096u    /* evidence handed to the ban hook */
+
 struct det_sigs; /* scanner signatures (sigs.c) */
 
 struct det_engine {
@@ -139,6 +144,7 @@ struct det_engine {
     struct det_table accts;
     struct det_bucket global;
     bool lockdown;
+    uint64_t overload_n;              /* requests answered 503 by global overload protection */
     uint8_t key[PBX_SIPHASH_KEY_LEN]; /* nonces, fingerprints */
     det_ban_hook_fn ban_hook;
     void *ban_hook_ctx;
@@ -157,6 +163,15 @@ struct det_engine {
         int nonce_kind; /* 0 hex, 1 base64-ish, 2 other */
     } chal[2];          /* [0] WWW-Authenticate (401), [1] Proxy-Authenticate (407) */
     struct det_stats st;
+    /* Evidence ring: excerpts of recent messages that triggered a hit, so a ban can carry
+     * the messages that led to it, not only the last one. Fixed size, global. */
+    struct {
+        uint64_t src; /* keyed hash of the source key */
+        uint16_t len;
+        char text[DET_EVIDENCE_EXCERPT];
+    } ring[DET_EVIDENCE_RING];
+    unsigned ring_next;
+    char evidence[DET_EVIDENCE_MAX]; /* scratch for the ban hook */
 };
 
 /* One decision candidate while detectors vote. */
@@ -171,7 +186,7 @@ struct det_hit {
     struct ev_kv ev[6];
     size_t nev;
     struct slice target;
-    int64_t ban_ms; /* 0 = escalate */
+    int64_t ban_ms;      /* 0 = escalate */
     unsigned ban_prefix; /* 0 = source scope */
 };
 
@@ -186,9 +201,15 @@ struct det_msgctx {
     struct det_verdict *v;
     bool has_ban;
     char target_buf[DET_USER_MAX]; /* a hit's target that must outlive a detector's frame */
+    int cred_state;                /* 0 not parsed yet, 1 present, -1 absent */
+    bool ring_done;                /* this message's excerpt is in the evidence ring */
+    struct sip_digest cred;
     struct det_hit ban_hit; /* the strongest ban hit, applied once in finish() */
 };
 
+/* Remembers this message as evidence for a later ban of its source (once per message). Every
+ * hit does it; detectors call it for messages that count towards a threshold. */
+void det_note(struct det_msgctx *mc);
 /* Records a hit: emits its event and folds it into the verdict (most severe wins). */
 void det_hit(struct det_msgctx *mc, const struct det_hit *h);
 void det_hit_init(struct det_hit *h, const char *rule, const char *type,
@@ -197,6 +218,9 @@ void det_hit_init(struct det_hit *h, const char *rule, const char *type,
 /* Helpers */
 uint32_t det_hash32(const struct det_engine *e, struct slice s);
 struct det_acct *det_acct_get(struct det_engine *e, struct slice user, int64_t now, bool create);
+/* The request's digest credentials (Authorization, else Proxy-Authorization), parsed once
+ * per message; NULL when absent or malformed. */
+const struct sip_digest *det_credentials(struct det_msgctx *mc);
 /* User targeted by a request: To user, else Request-URI user. */
 struct slice det_target_user(const struct sip_msg *m);
 /* Adds h to a small distinct set; returns the number of distinct values (saturating). */

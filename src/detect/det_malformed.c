@@ -14,6 +14,7 @@ static void count(struct det_msgctx *mc, bool parse_error, const char *why)
     uint32_t n = det_window_add(&mc->src->malformed, mc->now, c->malformed_window_ms, 1);
     struct det_hit h;
 
+    det_note(mc);
     if (n >= c->malformed_ban * f) {
         det_hit_init(&h, "det.malformed", "malformed.source", &c->malformed, 80);
         h.reason = why;

@@ -19,8 +19,8 @@ void det_regan_response(struct det_msgctx *mc)
     bool known = false, any = false;
     int slot = 0;
 
-    if (!c->regan.enabled || !e->geo || m->cseq_method != SIP_METHOD_REGISTER ||
-        m->status < 200 || m->status >= 300)
+    if (!c->regan.enabled || !e->geo || m->cseq_method != SIP_METHOD_REGISTER || m->status < 200 ||
+        m->status >= 300)
         return;
     if (geo_lookup(e->geo, &mc->ctx->src, &g) != 0)
         return;

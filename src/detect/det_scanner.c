@@ -10,11 +10,11 @@
 #include "pbxguard/sip/headers.h"
 #include "pbxguard/sip/sdp.h"
 
-#define W_FIXED_TAG 100  /* SIPVicious' constant From tag */
-#define W_HEX_TAG 80     /* From tag hex-encoding "host:port" or credentials */
+#define W_FIXED_TAG 100 /* SIPVicious' constant From tag */
+#define W_HEX_TAG 80    /* From tag hex-encoding "host:port" or credentials */
 #define W_BRANCH_HYPHEN 20
 #define W_SVMAP_SHAPE 60 /* sip:100@1.1.1.1 */
-#define W_SWEEP 50 /* + W_SWEEP_EACH per distinct user past the threshold */
+#define W_SWEEP 50       /* + W_SWEEP_EACH per distinct user past the threshold */
 #define W_SWEEP_EACH 5
 #define W_NUMERIC_SWEEP 20
 
@@ -124,6 +124,8 @@ void det_scanner_request(struct det_msgctx *mc)
         }
     }
     mc->src->score = (int16_t)(score > 1000 ? 1000 : score);
+    if (score > 0)
+        det_note(mc);
     if (score < c->scanner_threshold)
         return;
     det_hit_init(&h, "det.scanner", "scan.fingerprint", &c->scanner, score);

@@ -20,10 +20,9 @@ void det_spoof_request(struct det_msgctx *mc)
 
     if (!c->spoof.enabled)
         return;
-    if (c->strip_identity &&
-        (sip_msg_hdr_count(m, SIP_HDR_P_ASSERTED_IDENTITY) ||
-         sip_msg_hdr_count(m, SIP_HDR_P_PREFERRED_IDENTITY) ||
-         sip_msg_hdr_by_name(m, SLICE_LIT("Remote-Party-ID"), 0)))
+    if (c->strip_identity && (sip_msg_hdr_count(m, SIP_HDR_P_ASSERTED_IDENTITY) ||
+                              sip_msg_hdr_count(m, SIP_HDR_P_PREFERRED_IDENTITY) ||
+                              sip_msg_hdr_by_name(m, SLICE_LIT("Remote-Party-ID"), 0)))
         mc->v->flags |= DET_F_STRIP_IDENTITY;
     if (c->npbx_nets && sip_msg_via(m, 0, &via) == 0 &&
         (via.host_type == SIP_HOST_IPV4 || via.host_type == SIP_HOST_IPV6)) {

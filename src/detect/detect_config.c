@@ -91,8 +91,6 @@ static int bind_rule(const struct cfg_node *sec, const char *key, struct det_rul
         CFG_FIELD_ENUM(struct rule_in, action, "action", action_words),
         CFG_FIELD_RANGE(struct rule_in, status, "reject_status", INT, 400, 699),
     };
-    struct cfg_field f[16];
-    size_t nf = 0;
     int rc = 0;
 
     if (!n)
@@ -101,8 +99,8 @@ static int bind_rule(const struct cfg_node *sec, const char *key, struct det_rul
         cfg_error(d, n, "expected a map");
         return -EINVAL;
     }
-    /* One map holds the common keys and the detector's own: bind each set, with the keys of
-     * the other set tolerated, by walking the keys ourselves. */
+    /* One map holds the common keys and the detector's own: unknown keys are reported here,
+     * then each known key is parsed with its typed parser. */
     for (size_t i = 0; i < cfg_node_count(n); i++) {
         const struct cfg_node *k = cfg_node_key_at(n, i);
         const char *ks = cfg_node_str(k);
@@ -116,8 +114,6 @@ static int bind_rule(const struct cfg_node *sec, const char *key, struct det_rul
             rc = -EINVAL;
         }
     }
-    (void)f;
-    (void)nf;
     for (size_t j = 0; j < PBX_ARRAY_SIZE(base); j++) {
         const struct cfg_node *v = cfg_map_get(n, base[j].key);
         if (!v)
@@ -279,33 +275,37 @@ int det_config_load(const struct cfg_node *sec, struct cfg_diag *d, void **out)
                                               D(protect, "protect_time", 1000, 7 * 86400000LL)};
     static const struct cfg_field f_enum[] = {I(users, "users", 1, 32),
                                               D(enum_window, "window", 1000, 86400000)};
-    static const struct cfg_field f_shield[] = {
-        CFG_FIELD(struct det_in, shield, "enabled", BOOL),
-        CFG_FIELD(struct det_in, realm, "realm", STRING)};
-    static const struct cfg_field f_flood[] = {
-        I(rate[0], "rate", 0, 1000000),          I(burst[0], "burst", 1, 1000000),
-        I(rate[1], "register_rate", 0, 1000000), I(burst[1], "register_burst", 1, 1000000),
-        I(rate[2], "invite_rate", 0, 1000000),   I(burst[2], "invite_burst", 1, 1000000),
-        I(rate[3], "options_rate", 0, 1000000),  I(burst[3], "options_burst", 1, 1000000),
-        I(rate[4], "other_rate", 0, 1000000),    I(burst[4], "other_burst", 1, 1000000),
-        I(ban_after, "ban_after", 0, 100000000), D(flood_window, "window", 1000, 86400000),
-        I(admit_rate, "packet_rate", 0, 10000000), I(admit_burst, "packet_burst", 1, 10000000),
-        I(global_rate, "global_rate", 0, 100000000),
-        I(global_burst, "global_burst", 1, 100000000), I(retry_after, "retry_after", 1, 3600)};
+    static const struct cfg_field f_flood[] = {I(rate[0], "rate", 0, 1000000),
+                                               I(burst[0], "burst", 1, 1000000),
+                                               I(rate[1], "register_rate", 0, 1000000),
+                                               I(burst[1], "register_burst", 1, 1000000),
+                                               I(rate[2], "invite_rate", 0, 1000000),
+                                               I(burst[2], "invite_burst", 1, 1000000),
+                                               I(rate[3], "options_rate", 0, 1000000),
+                                               I(burst[3], "options_burst", 1, 1000000),
+                                               I(rate[4], "other_rate", 0, 1000000),
+                                               I(burst[4], "other_burst", 1, 1000000),
+                                               I(ban_after, "ban_after", 0, 100000000),
+                                               D(flood_window, "window", 1000, 86400000),
+                                               I(admit_rate, "packet_rate", 0, 10000000),
+                                               I(admit_burst, "packet_burst", 1, 10000000),
+                                               I(global_rate, "global_rate", 0, 100000000),
+                                               I(global_burst, "global_burst", 1, 100000000),
+                                               I(retry_after, "retry_after", 1, 3600)};
     static const struct cfg_field f_mal[] = {I(mal_reject, "reject_after", 0, 100000),
                                              I(mal_ban, "ban_after", 1, 100000),
                                              D(mal_window, "window", 1000, 86400000)};
     static const struct cfg_field f_spoof[] = {
         CFG_FIELD(struct det_in, strip_identity, "strip_identity", BOOL)};
-    static const struct cfg_field f_regan[] = {I(max_kmh, "max_kmh", 1, 100000),
-                                               D(new_country, "new_country_after", 0,
-                                                 3650LL * 86400000)};
+    static const struct cfg_field f_regan[] = {
+        I(max_kmh, "max_kmh", 1, 100000),
+        D(new_country, "new_country_after", 0, 3650LL * 86400000)};
 
     /* Top-level scalars; sub-maps are walked below. */
-    static const char *const submaps[] = {"scanner",   "bruteforce", "account",  "enumeration",
-                                          "canary",    "shield",     "flood",    "malformed",
-                                          "spoofing",  "registration", "canaries", "pbx_networks",
-                                          "ipv6_prefix", "trust_factor", "geo", NULL};
+    static const char *const submaps[] = {"scanner",     "bruteforce",   "account",  "enumeration",
+                                          "canary",      "shield",       "flood",    "malformed",
+                                          "spoofing",    "registration", "canaries", "pbx_networks",
+                                          "ipv6_prefix", "trust_factor", "geo",      NULL};
     for (size_t i = 0; i < cfg_node_count(sec); i++) {
         const struct cfg_node *k = cfg_node_key_at(sec, i), *v = cfg_node_at(sec, i);
         const char *ks = cfg_node_str(k);
@@ -340,8 +340,6 @@ int det_config_load(const struct cfg_node *sec, struct cfg_diag *d, void **out)
         rc = -EINVAL;
     if ((n = cfg_map_get(sec, "trust_factor")) && cfg_parse_int(n, d, 1, 100, &trust_factor) != 0)
         rc = -EINVAL;
-    struct det_rule_cfg shield_rule = {c->shield, DET_PASS, 0};
-    struct det_rule_cfg dummy;
     if (bind_rule(sec, "scanner", &c->scanner, f_scanner, PBX_ARRAY_SIZE(f_scanner), &in, d) ||
         bind_rule(sec, "bruteforce", &c->bruteforce, f_bf, PBX_ARRAY_SIZE(f_bf), &in, d) ||
         bind_rule(sec, "account", &c->account, f_acct, PBX_ARRAY_SIZE(f_acct), &in, d) ||
@@ -352,7 +350,6 @@ int det_config_load(const struct cfg_node *sec, struct cfg_diag *d, void **out)
         bind_rule(sec, "spoofing", &c->spoof, f_spoof, PBX_ARRAY_SIZE(f_spoof), &in, d) ||
         bind_rule(sec, "registration", &c->regan, f_regan, PBX_ARRAY_SIZE(f_regan), &in, d))
         rc = -EINVAL;
-    dummy = shield_rule;
     if ((n = cfg_map_get(sec, "shield"))) {
         /* shield has no action: only enabled and realm. */
         for (size_t i = 0; i < cfg_node_count(n); i++) {
@@ -367,8 +364,6 @@ int det_config_load(const struct cfg_node *sec, struct cfg_diag *d, void **out)
         if (cfg_map_get(n, "realm") && cfg_parse_string(cfg_map_get(n, "realm"), d, 100, &in.realm))
             rc = -EINVAL;
     }
-    (void)dummy;
-    (void)f_shield;
     if ((n = cfg_map_get(sec, "geo"))) {
         const struct cfg_node *l;
         for (int allow = 0; allow < 2; allow++) {

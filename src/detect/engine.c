@@ -87,7 +87,7 @@ static int load_sigs(const struct det_config *cfg, struct det_sigs **out, char *
         return 0;
     if (!path)
         path = access(PBX_DETECT_SIGNATURES, R_OK) == 0 ? PBX_DETECT_SIGNATURES
-                                                         : PBX_DETECT_SRCSIGNATURES;
+                                                        : PBX_DETECT_SRCSIGNATURES;
     return det_sigs_load(path, out, err, cap);
 }
 
@@ -117,8 +117,8 @@ int det_engine_new(const struct det_config *cfg, struct ban_table *bans, const s
     rc = det_table_init(&e->srcs, sizeof(struct det_src), DET_SRC_KEY, cfg->memory_max / 4 * 3,
                         src_pinned);
     if (rc == 0)
-        rc = det_table_init(&e->accts, sizeof(struct det_acct), DET_ACCT_KEY,
-                            cfg->memory_max / 4, acct_pinned);
+        rc = det_table_init(&e->accts, sizeof(struct det_acct), DET_ACCT_KEY, cfg->memory_max / 4,
+                            acct_pinned);
     if (rc != 0) {
         snprintf(errbuf, errcap, "detect.memory_max too small");
         goto out;
@@ -280,6 +280,18 @@ bool det_user_numeric(struct slice u)
         if (u.p[i] < '0' || u.p[i] > '9')
             return false;
     return true;
+}
+
+const struct sip_digest *det_credentials(struct det_msgctx *mc)
+{
+    if (mc->cred_state == 0) {
+        mc->cred_state =
+            sip_msg_digest(mc->m, SIP_HDR_AUTHORIZATION, 0, &mc->cred) == 0 ||
+                    sip_msg_digest(mc->m, SIP_HDR_PROXY_AUTHORIZATION, 0, &mc->cred) == 0
+                ? 1
+                : -1;
+    }
+    return mc->cred_state > 0 ? &mc->cred : NULL;
 }
 
 struct slice det_target_user(const struct sip_msg *m)
@@ -477,6 +489,60 @@ static void emit(struct det_msgctx *mc, const struct det_hit *h, enum det_action
     ev_emit(&r);
 }
 
+static uint64_t src_tag(const struct det_engine *e, const struct pbx_addr *a)
+{
+    uint8_t key[DET_SRC_KEY];
+    struct pbx_addr masked;
+    uint64_t h;
+
+    src_key(e, a, key, &masked);
+    h = pbx_siphash24(e->key, key, sizeof(key));
+    return h ? h : 1;
+}
+
+/* Remembers an excerpt of the message behind a hit (requests and responses alike). */
+void det_note(struct det_msgctx *mc)
+{
+    struct det_engine *e = mc->e;
+    size_t n;
+
+    if (!mc->m || !mc->m->buf || mc->ring_done)
+        return;
+    mc->ring_done = true;
+    n = mc->m->len < DET_EVIDENCE_EXCERPT ? mc->m->len : DET_EVIDENCE_EXCERPT;
+    e->ring[e->ring_next].src = src_tag(e, &mc->ctx->src);
+    e->ring[e->ring_next].len = (uint16_t)n;
+    memcpy(e->ring[e->ring_next].text, mc->m->buf, n);
+    e->ring_next = (e->ring_next + 1) % DET_EVIDENCE_RING;
+}
+
+/* Up to DET_EVIDENCE_MAX bytes: the source's remembered excerpts, oldest first, each ended by
+ * a separator line. */
+static size_t ring_collect(const struct det_engine *e, const struct pbx_addr *a, char *out)
+{
+    static const char sep[] = "\n--\n";
+    uint64_t tag = src_tag(e, a);
+    size_t n = 0;
+
+    for (unsigned k = 0; k < DET_EVIDENCE_RING; k++) {
+        unsigned i = (e->ring_next + k) % DET_EVIDENCE_RING;
+        size_t l = e->ring[i].len;
+        if (e->ring[i].src != tag || l == 0)
+            continue;
+        if (n + l + sizeof(sep) - 1 > DET_EVIDENCE_MAX) {
+            /* Keep the newest: drop what was collected so far when it no longer fits. */
+            if (l + sizeof(sep) - 1 > DET_EVIDENCE_MAX)
+                continue;
+            n = 0;
+        }
+        memcpy(out + n, e->ring[i].text, l);
+        n += l;
+        memcpy(out + n, sep, sizeof(sep) - 1);
+        n += sizeof(sep) - 1;
+    }
+    return n;
+}
+
 void det_hit(struct det_msgctx *mc, const struct det_hit *h)
 {
     struct det_verdict *v = mc->v;
@@ -490,6 +556,8 @@ void det_hit(struct det_msgctx *mc, const struct det_hit *h)
     } else {
         emit(mc, h, h->action, NULL);
     }
+    if (h->action != DET_PASS)
+        det_note(mc);
     if (h->action == DET_ALERT)
         v->flags |= DET_F_ALERT;
     if (severity_rank(h->action) > severity_rank(cur) ||
@@ -532,8 +600,8 @@ static void apply_ban(struct det_msgctx *mc)
         mc->v->flags |= DET_F_SHADOW;
         return;
     }
-    rc = ban_add(e->bans, &mc->ctx->src, h->ban_prefix, h->ban_ms, h->rule, h->reason, mc->now,
-                 &b, &widened);
+    rc = ban_add(e->bans, &mc->ctx->src, h->ban_prefix, h->ban_ms, h->rule, h->reason, mc->now, &b,
+                 &widened);
     if (rc != 0) {
         /* Allow-listed (or table full of active bans): never banned, but still visible. */
         struct det_hit a = *h;
@@ -549,8 +617,8 @@ static void apply_ban(struct det_msgctx *mc)
     emit(mc, h, DET_BAN, &b);
     e->st.bans++;
     if (e->ban_hook) {
-        size_t len = mc->m ? (mc->m->len < 2048 ? mc->m->len : 2048) : 0;
-        e->ban_hook(&b, mc->m ? (const char *)mc->m->buf : NULL, len, e->ban_hook_ctx);
+        size_t len = ring_collect(e, &mc->ctx->src, e->evidence);
+        e->ban_hook(&b, e->evidence, len, e->ban_hook_ctx);
     }
 }
 

@@ -31,10 +31,15 @@ struct det_sigs {
 
 static bool contains_ci(struct slice hay, const char *needle, size_t nlen)
 {
+    char first;
+
     if (nlen == 0 || hay.len < nlen)
         return false;
+    /* First-byte filter before the full compare: most positions fail at once. */
+    first = slice_lower_ch(needle[0]);
     for (size_t i = 0; i + nlen <= hay.len; i++)
-        if (slice_eq_ci(slice_make(hay.p + i, nlen), slice_make(needle, nlen)))
+        if (slice_lower_ch(hay.p[i]) == first &&
+            slice_eq_ci(slice_make(hay.p + i + 1, nlen - 1), slice_make(needle + 1, nlen - 1)))
             return true;
     return false;
 }
@@ -54,8 +59,7 @@ static int load_list(const struct cfg_node *seq, enum sig_field field, const cha
             cfg_error(d, it, "expected a map");
             return -EINVAL;
         }
-        if (cfg_parse_string(m, d, SIG_LEN_MAX, &ms) != 0 ||
-            cfg_parse_string(t, d, 31, &ts) != 0) {
+        if (cfg_parse_string(m, d, SIG_LEN_MAX, &ms) != 0 || cfg_parse_string(t, d, 31, &ts) != 0) {
             if (!m || !t)
                 cfg_error(d, it, "needs '%s' and 'tool'", key);
             return -EINVAL;
@@ -132,7 +136,8 @@ static int best(const struct det_sigs *s, enum sig_field f, struct slice v, cons
 {
     int sc = 0;
     for (size_t i = 0; i < s->n; i++) {
-        if (s->s[i].field == f && s->s[i].score > sc && contains_ci(v, s->s[i].match, s->s[i].len)) {
+        if (s->s[i].field == f && s->s[i].score > sc &&
+            contains_ci(v, s->s[i].match, s->s[i].len)) {
             sc = s->s[i].score;
             *tool = s->s[i].tool;
         }

@@ -186,8 +186,11 @@ bool det_bucket_take(struct det_bucket *b, int64_t now, unsigned rate, unsigned 
         b->milli = cap;
         b->last = now;
     } else if (now > b->last) {
-        /* rate tokens per second = rate milli-tokens per millisecond. */
-        b->milli += (now - b->last) * r;
+        /* rate tokens per second = rate milli-tokens per millisecond. The elapsed time is
+         * capped (any gap past ~3 h refills completely anyway) so the product cannot
+         * overflow. */
+        int64_t dt = now - b->last < 10000000 ? now - b->last : 10000000;
+        b->milli += dt * r;
         if (b->milli > cap)
             b->milli = cap;
         b->last = now;

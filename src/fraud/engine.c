@@ -1,5 +1,6 @@
 /* The fraud engine's decisions and call tracking (see pbxguard/fraud/engine.h). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,7 +224,8 @@ static uint32_t window_count(int64_t *win, uint32_t *cur, uint32_t *prev, int64_
 static uint32_t rate_for(const struct fraud_engine *e, const char *e164, enum fraud_class c)
 {
     uint32_t v;
-    if (e164[0] && fraud_trie_lookup(&e->rates, slice_cstr(e164), &v, NULL) == 0)
+    if (e164[0] && e->rates.n_values &&
+        fraud_trie_lookup(&e->rates, slice_cstr(e164), &v, NULL) == 0)
         return v;
     return e->pol.class_rates[c];
 }
@@ -298,7 +300,9 @@ int fraud_check_invite(struct fraud_engine *e, const struct fraud_call_ctx *ctx,
 
     if (!e || !ctx || !d)
         return -EINVAL;
-    memset(d, 0, sizeof(*d));
+    /* Everything but the reasons array (filled up to n_reasons) starts zeroed. */
+    memset(d, 0, offsetof(struct fraud_decision, reasons));
+    d->n_reasons = 0;
     d->rule = FRAUD_RULE_COUNT;
     now = clamp_now(e, ctx->now_ms);
     e->stats.checks++;
@@ -536,6 +540,9 @@ static void finish_call(struct fraud_engine *e, struct call *c, int64_t now,
         (void)business_hours_at(e, now, &day);
         roll_day(a, day);
         a->spent_day += cost;
+        /* The last tick counted this call as running: do not count it twice until the
+         * next tick recomputes the running cost. */
+        a->live_cost = a->live_cost > cost ? a->live_cost - cost : 0;
         if (c->answer_ms && !c->duration_flagged && g->limits.max_duration_s &&
             dur > (int64_t)g->limits.max_duration_s) {
             c->duration_flagged = true;

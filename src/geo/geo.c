@@ -54,19 +54,18 @@ int geo_lookup(const struct geo *g, const struct pbx_addr *a, struct geo_result 
     if (!r.found_entry)
         return -ENOENT;
     memset(out, 0, sizeof(*out));
-    if (MMDB_get_value(&r.entry, &d, "country", "iso_code", NULL) != MMDB_SUCCESS ||
-        !d.has_data || d.type != MMDB_DATA_TYPE_UTF8_STRING || d.data_size != 2) {
+    if (MMDB_get_value(&r.entry, &d, "country", "iso_code", NULL) != MMDB_SUCCESS || !d.has_data ||
+        d.type != MMDB_DATA_TYPE_UTF8_STRING || d.data_size != 2) {
         /* Registered country is the fallback for anycast / satellite ranges. */
-        if (MMDB_get_value(&r.entry, &d, "registered_country", "iso_code", NULL) !=
-                MMDB_SUCCESS ||
+        if (MMDB_get_value(&r.entry, &d, "registered_country", "iso_code", NULL) != MMDB_SUCCESS ||
             !d.has_data || d.type != MMDB_DATA_TYPE_UTF8_STRING || d.data_size != 2)
             return -ENOENT;
     }
     out->cc[0] = (char)(d.utf8_string[0] & ~0x20);
     out->cc[1] = (char)(d.utf8_string[1] & ~0x20);
     out->cc[2] = '\0';
-    if (MMDB_get_value(&r.entry, &d, "location", "latitude", NULL) == MMDB_SUCCESS &&
-        d.has_data && d.type == MMDB_DATA_TYPE_DOUBLE) {
+    if (MMDB_get_value(&r.entry, &d, "location", "latitude", NULL) == MMDB_SUCCESS && d.has_data &&
+        d.type == MMDB_DATA_TYPE_DOUBLE) {
         out->lat = d.double_value;
         if (MMDB_get_value(&r.entry, &d, "location", "longitude", NULL) == MMDB_SUCCESS &&
             d.has_data && d.type == MMDB_DATA_TYPE_DOUBLE) {

@@ -125,6 +125,18 @@ int probe_check_enum(struct probe_ctx *pc, const unsigned *ext, size_t n, struct
                     goto out;
             }
 
+    /* REGISTER is methods[0]: a 2xx without credentials is an open registrar. */
+    for (size_t u = 0; u < nu; u++) {
+        int c = mode(s[u].code, ROUNDS);
+        if (c >= 200 && c < 300) {
+            rc = audit_report_add(r, &prb_reg_001, NULL, 0,
+                                  "REGISTER for %s without credentials answered %d", users[u], c);
+            if (rc)
+                goto out;
+            break;
+        }
+    }
+
     for (size_t m = 0; m < PBX_ARRAY_SIZE(methods); m++) {
         struct sample *ms = &s[m * nu];
         int c0 = mode(ms[n].code, ROUNDS);
@@ -206,6 +218,18 @@ const struct audit_check prb_enum_001 = {
            "scanner list every valid extension before it starts guessing passwords.",
     .fix = "Answer every unauthenticated request the same way for every user (challenge "
            "first, look the user up only after authentication; Asterisk alwaysauthreject).",
+    .run = NULL,
+};
+
+const struct audit_check prb_reg_001 = {
+    .id = "PRB-REG-001",
+    .severity = AUDIT_SEV_CRITICAL,
+    .scope = AUDIT_SCOPE_PROBE,
+    .title = "REGISTER accepted without credentials",
+    .why = "Anyone can register as any user, receive that user's calls and place calls as "
+           "that user.",
+    .fix = "Challenge every REGISTER (digest authentication) and bind the authentication "
+           "user to the registered AOR.",
     .run = NULL,
 };
 

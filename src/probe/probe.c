@@ -7,8 +7,9 @@
 #include "probe_int.h"
 
 static const struct audit_check *const registry[] = {
-    &prb_enum_001, &prb_enum_002, &prb_flood_001, &prb_opt_001, &prb_pass_001, &prb_route_001,
-    &prb_tls_001,  &prb_tls_002,  &prb_tls_003,   &prb_tls_004, &prb_tls_005,  &prb_ver_001,
+    &prb_enum_001, &prb_enum_002,  &prb_flood_001, &prb_opt_001, &prb_pass_001,
+    &prb_reg_001,  &prb_route_001, &prb_tls_001,   &prb_tls_002, &prb_tls_003,
+    &prb_tls_004,  &prb_tls_005,   &prb_ver_001,
 };
 
 const struct audit_check *const *probe_checks(size_t *n)

@@ -14,6 +14,7 @@ extern const struct audit_check prb_ver_001;
 extern const struct audit_check prb_opt_001;
 extern const struct audit_check prb_enum_001;
 extern const struct audit_check prb_enum_002;
+extern const struct audit_check prb_reg_001;
 extern const struct audit_check prb_route_001;
 extern const struct audit_check prb_flood_001;
 extern const struct audit_check prb_pass_001;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "pbxguard/core/escape.h"
 #include "pbxguard/sip/auth.h"
 #include "pbxguard/sip/headers.h"
 #include "pbxguard/sip/msg.h"
@@ -107,12 +108,12 @@ static int req_fmt(struct probe_ctx *pc, const struct probe_req *req, const char
     return n;
 }
 
+/* Response text is attacker-controlled: unfold, then the project's escape helper. */
 static void clean_copy(char *dst, size_t cap, struct slice s)
 {
-    sip_value_unfold(s, dst, cap);
-    for (char *p = dst; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
+    char raw[512];
+    size_t n = sip_value_unfold(s, raw, sizeof(raw));
+    esc_untrusted(dst, cap, raw, n, cap - ESC_MIN_CAP, ESC_TEXT);
 }
 
 /* Parses buf; fills resp when it answers req (Call-ID and CSeq method match). */

@@ -12,8 +12,8 @@
 
 struct probe_resp {
     int status; /* 0: none */
-    char reason[64];
-    char server[160]; /* Server header, unfolded, control bytes replaced */
+    char reason[96];
+    char server[256]; /* Server header, unfolded, escaped (esc_untrusted) */
     char to_tag[80];
     char contact[256]; /* Contact URI */
     char rr[4][256];   /* Record-Route values as written */

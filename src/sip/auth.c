@@ -69,7 +69,7 @@ int sip_auth_param_next(struct sip_auth_iter *it, struct slice *name, struct sli
 }
 
 struct known {
-    struct slice name;
+    struct slice name; /* lower case */
     size_t off;
 };
 
@@ -102,7 +102,7 @@ int sip_digest_parse(struct sip_digest *d, struct slice value)
         return -EBADMSG;
     d->scheme = slice_range(s, p);
     d->params = slice_range(skip_lws(p, end), end);
-    bool digest = slice_eq_ci(d->scheme, SLICE_LIT("Digest"));
+    bool digest = SLICE_IS(d->scheme, "digest");
 
     struct sip_auth_iter it;
     struct slice n, val;
@@ -113,7 +113,7 @@ int sip_digest_parse(struct sip_digest *d, struct slice value)
         if (!digest)
             continue;
         for (unsigned i = 0; i < PBX_ARRAY_SIZE(known_params); i++) {
-            if (!slice_eq_ci(n, known_params[i].name))
+            if (!eq_lower(n, known_params[i].name.p, known_params[i].name.len))
                 continue;
             struct slice *dst = (struct slice *)((char *)d + known_params[i].off);
             if (slice_present(*dst))
@@ -130,7 +130,7 @@ int sip_digest_parse(struct sip_digest *d, struct slice value)
         }
         return rc;
     }
-    d->stale_true = slice_eq_ci(d->stale, SLICE_LIT("true"));
+    d->stale_true = SLICE_IS(d->stale, "true");
     return 0;
 }
 

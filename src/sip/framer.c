@@ -92,7 +92,7 @@ static int find_content_length(struct sip_framer *f, const char *b, size_t hdr_l
         while (c < nl && CC_IS(*c, CC_WS))
             c++;
         if (name.len && c < nl && *c == ':' &&
-            (slice_eq_ci(name, SLICE_LIT("Content-Length")) || slice_eq_ci(name, SLICE_LIT("l")))) {
+            (SLICE_IS(name, "content-length") || SLICE_IS(name, "l"))) {
             /* The value may continue on folded lines. */
             const char *ve = nl;
             while (ve + 1 < end && CC_IS(ve[1], CC_WS)) {

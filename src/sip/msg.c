@@ -66,7 +66,7 @@ static void anom(struct sip_msg *m, enum sip_anomaly a)
 /* RFC 3261 §7.1: SIP-Version is case-insensitive; only 2.0 is spoken. */
 static bool version_ok(struct slice v)
 {
-    return slice_eq_ci(v, SLICE_LIT("SIP/2.0"));
+    return SLICE_IS(v, "sip/2.0");
 }
 
 /* Length of a valid UTF-8 sequence at p, or 0 when invalid (RFC 3629). */
@@ -101,40 +101,70 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
 }
 
 /*
- * True when [p, e) holds only printable ASCII (0x20..0x7e): eight bytes per step, since
- * almost every line is clean and only the rare dirty one needs the byte-wise scan.
+ * Index of the first flagged byte of a word loaded from memory. Little-endian: the lowest
+ * set bit (the borrow tricks below can only add false hits above a true one). Elsewhere
+ * 0, so the caller simply walks the word byte by byte.
  */
-static bool line_clean(const char *p, const char *e)
+static inline unsigned first_hit(uint64_t hit)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (unsigned)__builtin_ctzll(hit) >> 3;
+#else
+    (void)hit;
+    return 0;
+#endif
+}
+
+/*
+ * Finds the end of the line starting at p: returns the LF position (or NULL when no
+ * complete line is present) and sets *eol to the end of the content (before CR LF).
+ * Control and non-UTF-8 bytes are noted as anomalies. One pass, eight bytes per step:
+ * a word is examined byte by byte only from its first byte below 0x20 or above 0x7e.
+ */
+static const char *line_end(struct sip_msg *m, const char *p, const char *end, const char **eol)
 {
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     const uint64_t del = ones * 0x7f;
-    while (e - p >= 8) {
-        uint64_t x;
-        memcpy(&x, p, 8);
-        uint64_t y = x ^ del;
-        /* Any byte < 0x20, any byte == 0x7f, any byte >= 0x80 (no false negatives). */
-        if ((((x - ones * 0x20) & ~x) | ((y - ones) & ~y) | x) & highs)
-            return false;
-        p += 8;
-    }
-    for (; p < e; p++)
-        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-            return false;
-    return true;
-}
-
-/* Notes control and non-UTF-8 bytes of a dirty line [p, e) (HT is allowed). */
-static void line_scan(struct sip_msg *m, const char *p, const char *e)
-{
-    const uint16_t stop = CC_CTRL | CC_HIGH;
-    while (p < e) {
+    while (p < end) {
+        if (end - p >= 8) {
+            uint64_t x, y, hit;
+            memcpy(&x, p, 8);
+            y = x ^ del;
+            /* Bytes < 0x20, == 0x7f or >= 0x80. The lowest set bit is always exact. */
+            hit = (((x - ones * 0x20) & ~x) | ((y - ones) & ~y) | x) & highs;
+            if (!hit) {
+                p += 8;
+                continue;
+            }
+            p += first_hit(hit);
+        }
         unsigned char ch = (unsigned char)*p;
-        if (!(sip_cc[ch] & stop)) {
+        if (ch >= 0x20 && ch < 0x7f) {
+            p++;
+            continue;
+        }
+        if (ch == '\n') {
+            anom(m, SIP_ANOM_BARE_LF);
+            *eol = p;
+            return p;
+        }
+        if (ch == '\r') {
+            if (p + 1 >= end)
+                return NULL;
+            if (p[1] == '\n') {
+                *eol = p;
+                return p + 1;
+            }
+            anom(m, SIP_ANOM_CTRL_CHAR); /* a CR not followed by LF */
+            p++;
+            continue;
+        }
+        if (ch == '\t') {
             p++;
             continue;
         }
         if (ch >= 0x80) {
-            size_t n = utf8_len((const unsigned char *)p, (const unsigned char *)e);
+            size_t n = utf8_len((const unsigned char *)p, (const unsigned char *)end);
             if (n == 0) {
                 anom(m, SIP_ANOM_NON_UTF8);
                 n = 1;
@@ -142,31 +172,10 @@ static void line_scan(struct sip_msg *m, const char *p, const char *e)
             p += n;
             continue;
         }
-        /* A CR not followed by LF, NUL, DEL and other controls. */
-        anom(m, SIP_ANOM_CTRL_CHAR);
+        anom(m, SIP_ANOM_CTRL_CHAR); /* NUL, DEL and the other controls */
         p++;
     }
-}
-
-/*
- * Finds the end of the line starting at p: returns the LF position (or NULL when no
- * complete line is present), sets *eol to the end of the content (before CR LF).
- * Control and non-UTF-8 bytes are noted as anomalies.
- */
-static const char *line_end(struct sip_msg *m, const char *p, const char *end, const char **eol)
-{
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    if (!nl)
-        return NULL;
-    const char *e = nl;
-    if (e > p && e[-1] == '\r')
-        e--;
-    else
-        anom(m, SIP_ANOM_BARE_LF);
-    if (!line_clean(p, e))
-        line_scan(m, p, e);
-    *eol = e;
-    return nl;
+    return NULL;
 }
 
 static int parse_request_line(struct parse_ctx *c, const char *p, const char *eol)
@@ -398,6 +407,9 @@ static int parse_headers(struct parse_ctx *c, const char *p, const char **body)
             if (p + 1 >= end)
                 return fail(c, stream ? -EAGAIN : -EBADMSG, p, "header section not terminated");
             if (p[1] == '\n') {
+                /* Same limit as the stream framer: the whole section, blank line included. */
+                if ((size_t)(p + 2 - c->base) > SIP_MAX_HDR_SECTION)
+                    return fail(c, -EMSGSIZE, p, "header section too long");
                 *body = p + 2;
                 return 0;
             }
@@ -405,6 +417,8 @@ static int parse_headers(struct parse_ctx *c, const char *p, const char **body)
         }
         if (*p == '\n') {
             anom(m, SIP_ANOM_BARE_LF);
+            if ((size_t)(p + 1 - c->base) > SIP_MAX_HDR_SECTION)
+                return fail(c, -EMSGSIZE, p, "header section too long");
             *body = p + 1;
             return 0;
         }

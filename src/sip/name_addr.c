@@ -15,16 +15,16 @@ static int header_params(struct sip_name_addr *na, struct slice params)
     int rc;
     sip_param_iter_init(&it, params);
     while ((rc = sip_param_next(&it, &prm)) > 0) {
-        if (slice_eq_ci(prm.name, SLICE_LIT("tag"))) {
+        if (SLICE_IS(prm.name, "tag")) {
             if (!slice_present(prm.value) || !is_token(prm.value))
                 return -EBADMSG;
             na->tag = prm.value;
-        } else if (slice_eq_ci(prm.name, SLICE_LIT("expires"))) {
+        } else if (SLICE_IS(prm.name, "expires")) {
             uint64_t v;
             if (sip_parse_uint(prm.value, SIP_MAX_EXPIRES, &v) < 0)
                 return -EBADMSG;
             na->expires = prm.value;
-        } else if (slice_eq_ci(prm.name, SLICE_LIT("q"))) {
+        } else if (SLICE_IS(prm.name, "q")) {
             unsigned q;
             if (sip_parse_qvalue(prm.value, &q) < 0)
                 return -EBADMSG;

@@ -8,20 +8,20 @@ int sip_parse_uint(struct slice s, uint64_t max, uint64_t *out)
 {
     if (s.len == 0 || !s.p)
         return -EBADMSG;
+    /* One pass: every byte must be a digit (-EBADMSG wins over -ERANGE); leading zeros
+     * do not count towards the digit cap, so "0068" is 68. */
     uint64_t v = 0;
+    size_t sig = 0;
     for (size_t i = 0; i < s.len; i++) {
-        if (!CC_IS(s.p[i], CC_DIGIT))
+        unsigned d = (unsigned)(unsigned char)s.p[i] - '0';
+        if (d > 9)
             return -EBADMSG;
+        if (sig || d)
+            sig++;
+        if (sig <= SIP_MAX_NUM_DIGITS)
+            v = v * 10 + d;
     }
-    /* Leading zeros do not count towards the digit cap: "0068" is 68. */
-    size_t i = 0;
-    while (i + 1 < s.len && s.p[i] == '0')
-        i++;
-    if (s.len - i > SIP_MAX_NUM_DIGITS)
-        return -ERANGE;
-    for (; i < s.len; i++)
-        v = v * 10 + (uint64_t)(s.p[i] - '0');
-    if (v > max)
+    if (sig > SIP_MAX_NUM_DIGITS || v > max)
         return -ERANGE;
     *out = v;
     return 0;

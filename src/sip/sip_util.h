@@ -4,11 +4,29 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "chars.h"
 #include "pbxguard/core/slice.h"
 
 #define ANOM_BIT(a) (1ull << (unsigned)(a))
+
+/* ASCII lower-casing table (hdr_table.c). */
+extern const uint8_t sip_lower[256];
+
+/* s equals lit, a lower-case ASCII literal of n bytes, ignoring ASCII case. */
+static inline bool eq_lower(struct slice s, const char *lit, size_t n)
+{
+    if (s.len != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (sip_lower[(unsigned char)s.p[i]] != (unsigned char)lit[i])
+            return false;
+    return true;
+}
+
+/* Case-insensitive compare with a literal, which must be written in lower case. */
+#define SLICE_IS(s, lit) eq_lower((s), "" lit, sizeof(lit) - 1)
 
 /* Skips SP, HT, CR and LF: inside a header value CR/LF only occur as part of a fold. */
 static inline const char *skip_lws(const char *p, const char *end)

@@ -289,17 +289,17 @@ int sip_unescape(struct slice s, char *dst, size_t cap, size_t *outlen, bool *ha
 static void note_param(struct sip_uri *u, const struct sip_param *prm)
 {
     struct slice n = prm->name;
-    if (slice_eq_ci(n, SLICE_LIT("transport")))
+    if (SLICE_IS(n, "transport"))
         u->transport = prm->value;
-    else if (slice_eq_ci(n, SLICE_LIT("user")))
+    else if (SLICE_IS(n, "user"))
         u->user_param = prm->value;
-    else if (slice_eq_ci(n, SLICE_LIT("method")))
+    else if (SLICE_IS(n, "method"))
         u->method = prm->value;
-    else if (slice_eq_ci(n, SLICE_LIT("maddr")))
+    else if (SLICE_IS(n, "maddr"))
         u->maddr = prm->value;
-    else if (slice_eq_ci(n, SLICE_LIT("ttl")))
+    else if (SLICE_IS(n, "ttl"))
         u->ttl = prm->value;
-    else if (slice_eq_ci(n, SLICE_LIT("lr")))
+    else if (SLICE_IS(n, "lr"))
         u->lr = true;
 }
 

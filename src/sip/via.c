@@ -25,13 +25,19 @@ static const char *via_token(const char *p, const char *end, struct slice *tok, 
 
 static bool known_transport(struct slice t)
 {
-    static const struct slice names[] = {SLICE_LIT("UDP"),     SLICE_LIT("TCP"), SLICE_LIT("TLS"),
-                                         SLICE_LIT("SCTP"),    SLICE_LIT("WS"),  SLICE_LIT("WSS"),
-                                         SLICE_LIT("TLS-SCTP")};
-    for (unsigned i = 0; i < PBX_ARRAY_SIZE(names); i++)
-        if (slice_eq_ci(t, names[i]))
-            return true;
-    return false;
+    /* RFC 3261 §20.42 and RFC 7118 (WS, WSS); SCTP variants from RFC 4168. */
+    switch (t.len) {
+    case 2:
+        return SLICE_IS(t, "ws");
+    case 3:
+        return SLICE_IS(t, "udp") || SLICE_IS(t, "tcp") || SLICE_IS(t, "tls") || SLICE_IS(t, "wss");
+    case 4:
+        return SLICE_IS(t, "sctp");
+    case 8:
+        return SLICE_IS(t, "tls-sctp");
+    default:
+        return false;
+    }
 }
 
 static int via_params(struct sip_via *v)
@@ -42,11 +48,11 @@ static int via_params(struct sip_via *v)
     sip_param_iter_init(&it, v->params);
     while ((rc = sip_param_next(&it, &prm)) > 0) {
         struct slice n = prm.name;
-        if (slice_eq_ci(n, SLICE_LIT("branch"))) {
+        if (SLICE_IS(n, "branch")) {
             if (!slice_present(prm.value) || !is_token(prm.value))
                 return -EBADMSG;
             v->branch = prm.value;
-        } else if (slice_eq_ci(n, SLICE_LIT("received"))) {
+        } else if (SLICE_IS(n, "received")) {
             /* RFC 5118 §4.5/§4.6: IPv6 with or without brackets. */
             struct slice r = prm.value, h;
             enum sip_host_type t;
@@ -68,7 +74,7 @@ static int via_params(struct sip_via *v)
                 return -EBADMSG;
             }
             v->received = r;
-        } else if (slice_eq_ci(n, SLICE_LIT("rport"))) {
+        } else if (SLICE_IS(n, "rport")) {
             v->has_rport = true;
             if (slice_present(prm.value)) {
                 uint64_t port;
@@ -76,11 +82,11 @@ static int via_params(struct sip_via *v)
                     return -EBADMSG;
                 v->rport = (uint16_t)port;
             }
-        } else if (slice_eq_ci(n, SLICE_LIT("maddr"))) {
+        } else if (SLICE_IS(n, "maddr")) {
             if (!slice_present(prm.value))
                 return -EBADMSG;
             v->maddr = prm.value;
-        } else if (slice_eq_ci(n, SLICE_LIT("ttl"))) {
+        } else if (SLICE_IS(n, "ttl")) {
             uint64_t ttl;
             if (sip_parse_uint(prm.value, SIP_MAX_TTL, &ttl) < 0)
                 return -EBADMSG;
@@ -105,7 +111,7 @@ int sip_via_parse(struct sip_via *v, struct slice item)
     p = via_token(p, end, &v->transport, false);
     if (!p || p >= end || !CC_IS(*p, CC_LWS))
         return -EBADMSG;
-    if (!slice_eq_ci(v->protocol, SLICE_LIT("SIP")) || !slice_eq(v->version, SLICE_LIT("2.0")))
+    if (!SLICE_IS(v->protocol, "sip") || !slice_eq(v->version, SLICE_LIT("2.0")))
         return -EBADMSG;
     if (!known_transport(v->transport))
         v->anomalies |= ANOM_BIT(SIP_ANOM_UNKNOWN_TRANSPORT);

@@ -191,6 +191,13 @@ static void test_report_basics(void)
     CHECK_INT(audit_report_grade(&r), 'F');
     audit_report_sort(&r);
     CHECK_STR(r.v[0].check->id, "AST-DIAL-001");
+    /* One noisy check is capped and counted; the others still get in. */
+    for (int i = 0; i < AUDIT_MAX_PER_CHECK + 10; i++)
+        CHECK_INT(audit_report_add(&r, audit_check_by_id("AST-SIP-003"), "f", (unsigned)i, "w"), 0);
+    CHECK_INT(audit_report_count(&r, "AST-SIP-003"), AUDIT_MAX_PER_CHECK);
+    CHECK_INT(r.dropped, 10);
+    CHECK_INT(audit_report_add(&r, audit_check_by_id("AST-SIP-001"), NULL, 0, "z"), 0);
+    CHECK_INT(audit_report_count(&r, "AST-SIP-001"), 1);
     audit_report_fini(&r);
 }
 
@@ -261,6 +268,28 @@ static void test_asterisk(void)
     audit_report_fini(&r);
 }
 
+/* Include loops, FreePBX dial-out macros, terminal priorities, best-match order. */
+static void test_dialplan_paths(void)
+{
+    static const struct expect want[] = {
+        {"AST-DIAL-001", "asterisk-dialplan/sip.conf", 2,
+         "9011442079460000 reaches a trunk -> extensions.conf:4 [guest-loop] include => a -> "
+         "extensions.conf:7 [a] include => b -> extensions.conf:11 [b] include => fpbx -> "
+         "extensions.conf:14 [fpbx] exten => _9011.,1,Macro(dialout-trunk"},
+        /* 011... picks the narrower _011. (Hangup); 00... still reaches the trunk via _0X. */
+        {"AST-DIAL-001", "asterisk-dialplan/pjsip.conf", 12,
+         "international (00) 00442079460000 reaches a trunk -> extensions.conf:23 [prefer] "
+         "exten => _0X.,1,Dial(PJSIP/${EXTEN}@trunk) (3 of 8 samples)"},
+    };
+    struct audit_opts o = {.asterisk_dir = FIX "asterisk-dialplan"};
+    struct audit_report r;
+    run(&o, &r);
+    expect_findings(&r, want, PBX_ARRAY_SIZE(want));
+    /* [blocked] hangs up before its Dial(): the anonymous endpoint reaches nothing. */
+    CHECK_INT(audit_report_count(&r, "AST-DIAL-001"), 2);
+    audit_report_fini(&r);
+}
+
 static void test_freeswitch(void)
 {
     static const struct expect want[] = {
@@ -298,9 +327,9 @@ static void test_freeswitch(void)
 static void test_kamailio(void)
 {
     static const struct expect insecure[] = {
-        {"KAM-AUTH-001", "tests/probe/kamailio/insecure.cfg", 112, "is_method(\"REGISTER\")"},
-        {"KAM-FLOOD-001", "tests/probe/kamailio/insecure.cfg", 55, NULL},
-        {"KAM-SCAN-001", "tests/probe/kamailio/insecure.cfg", 55, NULL},
+        {"KAM-AUTH-001", "tests/probe/kamailio/insecure.cfg", 119, "is_method(\"REGISTER\")"},
+        {"KAM-FLOOD-001", "tests/probe/kamailio/insecure.cfg", 57, NULL},
+        {"KAM-SCAN-001", "tests/probe/kamailio/insecure.cfg", 57, NULL},
     };
     static const struct expect stock[] = {
         {"KAM-AUTH-001", "kamailio/stock-noauth.cfg", 11, "auth module not loaded"},
@@ -444,6 +473,7 @@ int main(void)
     test_secrets();
     test_report_basics();
     test_asterisk();
+    test_dialplan_paths();
     test_freeswitch();
     test_kamailio();
     test_host();

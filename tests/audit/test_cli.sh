@@ -63,5 +63,14 @@ print("ok: sarif")' || fail=1
 out=$("$bin" audit --asterisk $fix/asterisk-insecure 2>/dev/null)
 case "$out" in *$'\033'*) echo "FAIL: colour on a pipe" >&2; fail=1 ;; esac
 echo "$out" | grep -q '^CRITICAL$' && echo "$out" | grep -q '^LOW$' || { echo "FAIL: text groups" >&2; fail=1; }
+# Every check is documented: docs/audit.md and docs/probe.md list each ID.
+for id in $("$bin" audit --list-checks | awk '{print $1}'); do
+    grep -q "\`$id\`" docs/audit.md || { echo "FAIL: $id missing from docs/audit.md" >&2; fail=1; }
+done
+for id in $("$bin" probe --list-checks | awk '{print $1}'); do
+    grep -q "\`$id\`" docs/probe.md || { echo "FAIL: $id missing from docs/probe.md" >&2; fail=1; }
+done
+[ "$("$bin" audit --list-checks | wc -l)" -ge 46 ] || { echo "FAIL: audit --list-checks" >&2; fail=1; }
+[ "$("$bin" probe --list-checks | wc -l)" -ge 13 ] || { echo "FAIL: probe --list-checks" >&2; fail=1; }
 rm -f /tmp/pbxguard-audit-cli.$$
 exit $fail

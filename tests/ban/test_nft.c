@@ -153,8 +153,8 @@ static int daemon_up(struct daemon *d, const char *db)
     dc.signatures = "";
     store_config_defaults(&sc);
     sc.path = db;
-    if ((rc = ban_table_new(&bc, &d->bans)) || (rc = det_engine_new(&dc, d->bans, NULL, NULL, 0,
-                                                                   &d->e)) ||
+    if ((rc = ban_table_new(&bc, &d->bans)) ||
+        (rc = det_engine_new(&dc, d->bans, NULL, NULL, 0, &d->e)) ||
         (rc = store_open(&sc, &d->s)) || (rc = ban_nft_open("pbxguard_t", &d->n)))
         return rc;
     det_attach_default_hook(d->e, d->s, d->n);

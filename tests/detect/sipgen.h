@@ -16,17 +16,17 @@ struct tmsg {
 };
 
 struct treq {
-    const char *method;   /* "REGISTER" */
-    const char *user;     /* target user (To / R-URI) */
+    const char *method;    /* "REGISTER" */
+    const char *user;      /* target user (To / R-URI) */
     const char *from_user; /* NULL = user */
-    const char *tag;      /* From tag; NULL = "a1b2c3" */
-    const char *branch;   /* NULL = z9hG4bKx<callid> */
+    const char *tag;       /* From tag; NULL = "a1b2c3" */
+    const char *branch;    /* NULL = z9hG4bKx<callid> */
     const char *callid;
     unsigned cseq;
-    const char *ua;       /* NULL = none */
-    const char *auth;     /* credentials' username; NULL = none */
-    const char *extra;    /* extra header lines, each ending in \r\n */
-    const char *host;     /* domain; NULL = pbx.example */
+    const char *ua;    /* NULL = none */
+    const char *auth;  /* credentials' username; NULL = none */
+    const char *extra; /* extra header lines, each ending in \r\n */
+    const char *host;  /* domain; NULL = pbx.example */
 };
 
 static inline int tmsg_parse(struct tmsg *t)
@@ -61,9 +61,8 @@ static inline int treq_build(struct tmsg *t, const struct treq *r)
                  "%s%s%s"
                  "Content-Length: 0\r\n\r\n",
                  r->method, r->user, host, r->branch ? r->branch : br,
-                 r->from_user ? r->from_user : r->user, host, r->tag ? r->tag : "a1b2c3",
-                 r->user, host, r->callid, r->cseq, r->method, r->user, ua, auth,
-                 r->extra ? r->extra : "");
+                 r->from_user ? r->from_user : r->user, host, r->tag ? r->tag : "a1b2c3", r->user,
+                 host, r->callid, r->cseq, r->method, r->user, ua, auth, r->extra ? r->extra : "");
     if (n < 0 || (size_t)n >= sizeof(t->buf))
         return -EMSGSIZE;
     t->len = (size_t)n;
@@ -79,19 +78,20 @@ static inline int tresp_build(struct tmsg *t, const struct treq *r, int status, 
     int n;
 
     snprintf(br, sizeof(br), "z9hG4bKx%s", r->callid);
-    n = snprintf(t->buf, sizeof(t->buf),
-                 "SIP/2.0 %d %s\r\n"
-                 "Via: SIP/2.0/UDP 198.51.100.10:5060;branch=%s;rport=5060;received=198.51.100.10\r\n"
-                 "From: <sip:%s@%s>;tag=%s\r\n"
-                 "To: <sip:%s@%s>;tag=pbx%u\r\n"
-                 "Call-ID: %s\r\n"
-                 "CSeq: %u %s\r\n"
-                 "Server: kamailio (5.6.3 (x86_64/linux))\r\n"
-                 "%s"
-                 "Content-Length: 0\r\n\r\n",
-                 status, reason, r->branch ? r->branch : br,
-                 r->from_user ? r->from_user : r->user, host, r->tag ? r->tag : "a1b2c3", r->user,
-                 host, r->cseq, r->callid, r->cseq, r->method, extra ? extra : "");
+    n = snprintf(
+        t->buf, sizeof(t->buf),
+        "SIP/2.0 %d %s\r\n"
+        "Via: SIP/2.0/UDP 198.51.100.10:5060;branch=%s;rport=5060;received=198.51.100.10\r\n"
+        "From: <sip:%s@%s>;tag=%s\r\n"
+        "To: <sip:%s@%s>;tag=pbx%u\r\n"
+        "Call-ID: %s\r\n"
+        "CSeq: %u %s\r\n"
+        "Server: kamailio (5.6.3 (x86_64/linux))\r\n"
+        "%s"
+        "Content-Length: 0\r\n\r\n",
+        status, reason, r->branch ? r->branch : br, r->from_user ? r->from_user : r->user, host,
+        r->tag ? r->tag : "a1b2c3", r->user, host, r->cseq, r->callid, r->cseq, r->method,
+        extra ? extra : "");
     if (n < 0 || (size_t)n >= sizeof(t->buf))
         return -EMSGSIZE;
     t->len = (size_t)n;

@@ -357,6 +357,15 @@ static void test_duration_and_spend(void)
     CHECK_INT(ends[0].rule, FRAUD_RULE_SPEND);
     CHECK(alerted(&s, FRAUD_RULE_SPEND));
     fraud_engine_free(e);
+
+    /* A call counted as running by the last tick is not counted again once it ended. */
+    e = engine(p, &s);
+    CHECK(start(e, "half", "1001", "0033142685300", t2).action <= FRAUD_ACT_ALERT);
+    CHECK_INT(fraud_call_answered(e, SLICE_LIT("half"), t2), 0);
+    CHECK_INT(fraud_tick(e, t2 + 50000, ends, 4), 0); /* running cost 0.500 */
+    CHECK_INT(fraud_call_ended(e, SLICE_LIT("half"), t2 + 50000, FRAUD_END_BYE), 0);
+    CHECK(check(e, "1001", "0033142685300", t2 + 50500).action <= FRAUD_ACT_ALERT);
+    fraud_engine_free(e);
     fraud_policy_free(p);
 }
 

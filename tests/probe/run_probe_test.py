@@ -29,7 +29,7 @@ OUTSIDE = "127.66.1.2"
 SECURE = "127.66.1.3"
 TIMING = "127.66.1.4"
 UAS_PORT = 5080
-EXTENSIONS = "1000-1003"  # 1001 and 1002 exist
+EXTENSIONS = "1000-1003"  # 1001 and 1002 exist; 1003 registers without credentials
 
 failures = []
 procs = []
@@ -173,12 +173,15 @@ def main():
         check(rep is not None and rep["grade"] == "F", "insecure graded F")
         check(rc == 1, "insecure fails --fail-on high (exit 1)")
         for want in ("PRB-ROUTE-001", "PRB-ENUM-001", "PRB-FLOOD-001", "PRB-VER-001",
-                     "PRB-OPT-001", "PRB-PASS-001", "PRB-TLS-001", "PRB-TLS-003"):
+                     "PRB-OPT-001", "PRB-PASS-001", "PRB-TLS-001", "PRB-TLS-003",
+                     "PRB-REG-001"):
             check(want in got, f"insecure: {want}")
         enum = [f["evidence"] for f in rep["findings"] if f["id"] == "PRB-ENUM-001"] if rep else []
         check(len(enum) == 3 and all("1001=" in e and "1002=" in e and "1000=" not in e
                                      for e in enum),
               "insecure: enumeration names 1001 and 1002 for REGISTER, INVITE and OPTIONS")
+        reg = [f["evidence"] for f in rep["findings"] if f["id"] == "PRB-REG-001"] if rep else []
+        check(reg and "REGISTER for 1003" in reg[0], "insecure: open registration of 1003 found")
         pw = [f["evidence"] for f in rep["findings"] if f["id"] == "PRB-PASS-001"] if rep else []
         check(pw and "extension 1001" in pw[0] and "1234" not in pw[0].replace("1001", ""),
               "insecure: weak password found for 1001, value masked")

@@ -79,7 +79,7 @@ static void test_checks_table(void)
 {
     size_t n;
     const struct audit_check *const *c = probe_checks(&n);
-    CHECK_INT(n, 12);
+    CHECK_INT(n, 13);
     for (size_t i = 0; i < n; i++) {
         CHECK(strncmp(c[i]->id, "PRB-", 4) == 0);
         CHECK(c[i]->title && c[i]->why && c[i]->fix);

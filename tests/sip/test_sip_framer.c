@@ -371,8 +371,51 @@ static void test_agreement(void)
     CHECK(files >= 80);
 }
 
+/* A header section of exactly the cap is accepted by both; one byte more by neither. */
+static void test_cap_edge(void)
+{
+    static const char head[] = "OPTIONS sip:a@b.example SIP/2.0\r\n"
+                               "Via: SIP/2.0/TCP h.example;branch=z9hG4bK1\r\n"
+                               "From: <sip:a@b.example>;tag=1\r\nTo: <sip:c@d.example>\r\n"
+                               "Call-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n";
+    for (size_t extra = 0; extra <= 1; extra++) {
+        size_t total = SIP_MAX_HDR_SECTION + extra;
+        uint8_t *buf = malloc(total);
+        CHECK(buf != NULL);
+        if (!buf)
+            return;
+        size_t n = sizeof(head) - 1;
+        memcpy(buf, head, n);
+        /* Filler headers "X: ccc...\r\n" of at most 1000 bytes up to the blank line. */
+        size_t left = total - n - 2;
+        while (left > 0) {
+            size_t l = left > 1000 ? 1000 : left;
+            if (left - l > 0 && left - l < 6)
+                l -= 6; /* never leave a remainder too short for a header line */
+            memcpy(buf + n, "X: ", 3);
+            memset(buf + n + 3, 'c', l - 5);
+            memcpy(buf + n + l - 2, "\r\n", 2);
+            n += l;
+            left -= l;
+        }
+        memcpy(buf + total - 2, "\r\n", 2);
+        struct sip_framer fr;
+        struct sip_frame out;
+        static struct sip_msg m;
+        sip_framer_init(&fr);
+        int frc = sip_framer_next(&fr, buf, total, &out);
+        int prc = sip_msg_parse(&m, buf, total, SIP_PARSE_STREAM);
+        CHECK_INT(frc, extra ? -EMSGSIZE : 0);
+        CHECK_INT(prc, extra ? -EMSGSIZE : 0);
+        if (!extra)
+            CHECK_INT(out.len, total);
+        free(buf);
+    }
+}
+
 int main(void)
 {
+    test_cap_edge();
     test_agreement();
     test_splits();
     test_linear();

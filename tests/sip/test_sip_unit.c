@@ -1086,6 +1086,69 @@ static void test_message_fields(void)
     free(buf);
 }
 
+/*
+ * Line scanning works eight bytes at a time: put each kind of odd byte at every offset of
+ * a word (and in the tail) and check it is seen, and that clean lines stay clean.
+ */
+static void test_line_scan(void)
+{
+    static const struct {
+        const char *odd;
+        uint64_t anom;
+    } odd[] = {
+        {"\x01", A(CTRL_CHAR)},
+        {"\x7f", A(CTRL_CHAR)},
+        {"\r", A(CTRL_CHAR)},
+        {"\x00", A(CTRL_CHAR)},
+        {"\xc3\xa9", 0},
+        {"\xff", A(NON_UTF8)},
+        {"\t", 0},
+        {"\xe2\x82\xac", 0},
+        {"\xc3", A(NON_UTF8)},
+        {"", 0},
+    };
+    const char *head = "OPTIONS sip:a@b.example SIP/2.0\r\n"
+                       "Via: SIP/2.0/UDP h.example;branch=z9hG4bK1\r\n"
+                       "From: <sip:a@b.example>;tag=1\r\nTo: <sip:c@d.example>\r\n"
+                       "Call-ID: x\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nSubject: ";
+    const uint64_t watched = A(CTRL_CHAR) | A(NON_UTF8) | A(BARE_LF);
+    unsigned bad = 0;
+    for (size_t k = 0; k < PBX_ARRAY_SIZE(odd); k++) {
+        size_t ol = k == 3 ? 1 : strlen(odd[k].odd);
+        for (size_t before = 0; before < 20; before++) {
+            for (size_t after = 0; after < 12; after += 5) {
+                char buf[512];
+                size_t n = strlen(head);
+                memcpy(buf, head, n);
+                memset(buf + n, 'a', before);
+                n += before;
+                memcpy(buf + n, odd[k].odd, ol);
+                n += ol;
+                memset(buf + n, 'b', after + 1);
+                n += after + 1;
+                memcpy(buf + n, "\r\nl: 0\r\n\r\n", 11);
+                n += 11;
+                uint8_t *copy = sip_test_dup(buf, n);
+                if (!copy)
+                    continue;
+                int rc = sip_msg_parse(&msg, copy, n, SIP_PARSE_DATAGRAM);
+                struct slice subj = sip_msg_hdr_value(&msg, SIP_HDR_SUBJECT, 0);
+                /* A leading HT or CR is whitespace the value is trimmed of. */
+                size_t want = before + ol + after + 1;
+                if (before == 0 && (odd[k].odd[0] == '\t' || odd[k].odd[0] == '\r'))
+                    want -= ol;
+                if (rc != 0 || (msg.anomalies & watched) != odd[k].anom || subj.len != want) {
+                    bad++;
+                    fprintf(stderr, "line scan: odd #%zu before %zu after %zu: rc %d\n", k, before,
+                            after, rc);
+                }
+                free(copy);
+            }
+        }
+    }
+    CHECK_INT(bad, 0);
+}
+
 /* Caps: each one refused with -EMSGSIZE. */
 static void test_caps(void)
 {
@@ -1211,5 +1274,6 @@ int main(void)
     test_messages();
     test_message_fields();
     test_caps();
+    test_line_scan();
     return test_finish();
 }

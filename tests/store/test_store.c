@@ -85,9 +85,14 @@ static void test_basic(void)
         snprintf(ev, sizeof(ev), "{\"type\":\"t\",\"n\":%d}\n", i);
         CHECK(store_event_put(s, 1000 + i, ev, strlen(ev)) > 0);
     }
-    struct store_call call = {.start_ms = 1000, .duration_ms = 60000, .call_id = "c1",
-                              .account = "201", .src = "192.0.2.1", .dest = "+4420",
-                              .dest_class = "intl", .status = 200};
+    struct store_call call = {.start_ms = 1000,
+                              .duration_ms = 60000,
+                              .call_id = "c1",
+                              .account = "201",
+                              .src = "192.0.2.1",
+                              .dest = "+4420",
+                              .dest_class = "intl",
+                              .status = 200};
     CHECK(store_call_put(s, &call) > 0);
     CHECK_INT(store_commit(s), 152);
     CHECK_INT(store_count(s, "bans"), 1);

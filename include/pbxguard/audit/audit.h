@@ -58,10 +58,13 @@ struct audit_finding {
 struct audit_report {
     struct audit_finding *v;
     size_t n, cap;
+    size_t dropped; /* findings not kept because a cap below was reached */
 };
 
-/* Caps: a report never holds more than this many findings (the rest are counted). */
+/* Caps: at most this many findings per report and per check; the rest are only counted,
+ * so one noisy check (20,000 weak passwords) cannot crowd out the others. */
 #define AUDIT_MAX_FINDINGS 4096
+#define AUDIT_MAX_PER_CHECK 256
 #define AUDIT_MAX_EVIDENCE 512
 
 void audit_report_init(struct audit_report *r);
@@ -70,7 +73,8 @@ void audit_report_fini(struct audit_report *r);
 /*
  * Appends a finding. file may be NULL; the evidence is formatted with fmt and truncated to
  * AUDIT_MAX_EVIDENCE bytes; control bytes are replaced by '?'. Callers must mask secrets
- * before passing them (see audit_mask_secret). Returns 0, -ENOMEM, or -EMSGSIZE at the cap.
+ * before passing them (see audit_mask_secret). Past a cap the finding is only counted in
+ * r->dropped. Returns 0 or -ENOMEM.
  */
 PBX_WUR int audit_report_add(struct audit_report *r, const struct audit_check *c, const char *file,
                              unsigned line, const char *fmt, ...) PBX_PRINTF(5, 6);

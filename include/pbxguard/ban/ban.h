@@ -99,8 +99,7 @@ PBX_WUR int ban_add(struct ban_table *t, const struct pbx_addr *a, unsigned pref
 PBX_WUR int ban_restore(struct ban_table *t, const struct ban_entry *e, int64_t now_ms);
 
 /* Lifts an active ban on exactly this scope (it stays as history). 0 or -ENOENT. */
-PBX_WUR int ban_del(struct ban_table *t, const struct pbx_addr *a, unsigned prefix,
-                    int64_t now_ms);
+PBX_WUR int ban_del(struct ban_table *t, const struct pbx_addr *a, unsigned prefix, int64_t now_ms);
 
 /* Copies up to max active bans into out (any order). Returns the number copied. */
 size_t ban_list(const struct ban_table *t, struct ban_entry *out, size_t max, int64_t now_ms);

@@ -39,10 +39,10 @@ void ctl_printf(struct ctl_out *o, const char *fmt, ...) PBX_PRINTF(2, 3);
 struct json_writer *ctl_json(struct ctl_out *o);
 
 struct ctl_req {
-    int argc;               /* argv[0] is the command name */
+    int argc; /* argv[0] is the command name */
     const char *argv[CTL_MAX_ARGS];
-    bool json;              /* the client asked for JSON */
-    uid_t uid;              /* peer credentials */
+    bool json; /* the client asked for JSON */
+    uid_t uid; /* peer credentials */
     pid_t pid;
 };
 

@@ -48,11 +48,12 @@ const char *det_action_name(enum det_action a);
 PBX_WUR int det_action_parse(const char *s, enum det_action *out);
 
 /* Verdict flags the proxy applies on top of the action. */
-#define DET_F_STRIP_IDENTITY 0x1u /* remove P-Asserted-Identity, P-Preferred-Identity and
-                                     Remote-Party-ID before forwarding */
-#define DET_F_REWRITE 0x2u        /* forward verdict.rewrite instead of the PBX's response */
-#define DET_F_SHADOW 0x4u         /* shadow mode: would_action was not enforced */
-#define DET_F_ALERT 0x8u          /* an alert event was raised */
+#define DET_F_STRIP_IDENTITY                                                                       \
+    0x1u                   /* remove P-Asserted-Identity, P-Preferred-Identity and                 \
+                              Remote-Party-ID before forwarding */
+#define DET_F_REWRITE 0x2u /* forward verdict.rewrite instead of the PBX's response */
+#define DET_F_SHADOW 0x4u  /* shadow mode: would_action was not enforced */
+#define DET_F_ALERT 0x8u   /* an alert event was raised */
 
 #define DET_REWRITE_MAX 4096u
 
@@ -60,21 +61,21 @@ struct det_verdict {
     enum det_action action;
     enum det_action would_action; /* shadow mode: what would have been done */
     unsigned flags;
-    int status;          /* DET_REJECT: 400..699 */
-    const char *reason;  /* static reason phrase for a reject, and event text */
-    int retry_after_s;   /* > 0: add Retry-After to the reject (overload 503) */
-    const char *rule;    /* static rule id of the deciding detector ("det.scanner") */
-    int score;           /* deciding detector's score (0..100+) */
+    int status;           /* DET_REJECT: 400..699 */
+    const char *reason;   /* static reason phrase for a reject, and event text */
+    int retry_after_s;    /* > 0: add Retry-After to the reject (overload 503) */
+    const char *rule;     /* static rule id of the deciding detector ("det.scanner") */
+    int score;            /* deciding detector's score (0..100+) */
     struct ban_entry ban; /* DET_BAN: the resulting ban (scope, expiry, level) */
-    size_t rewrite_len;  /* DET_F_REWRITE: bytes of rewrite */
+    size_t rewrite_len;   /* DET_F_REWRITE: bytes of rewrite */
     char rewrite[DET_REWRITE_MAX];
 };
 
 struct det_ctx {
-    struct pbx_addr src;        /* client address (for responses: of the original request) */
+    struct pbx_addr src; /* client address (for responses: of the original request) */
     enum pbx_transport tp;
-    bool from_upstream;         /* the message came from a configured upstream (PBX side) */
-    bool trusted;               /* allow-listed source (the proxy may set it; det checks too) */
+    bool from_upstream; /* the message came from a configured upstream (PBX side) */
+    bool trusted;       /* allow-listed source (the proxy may set it; det checks too) */
 };
 
 /* ---- configuration: the "detect" section (docs/detection.md lists every key) ---- */
@@ -89,17 +90,17 @@ struct det_rule_cfg {
 };
 
 struct det_config {
-    bool shadow;                /* detect.shadow (general.shadow_mode also sets it) */
-    uint64_t memory_max;        /* bytes for source + account tables; default 64 MiB */
-    unsigned v6_prefix;         /* IPv6 sources counted per /N; default 64 */
-    int64_t trust_ms;           /* learned trust after a successful login; default 1 h */
-    unsigned trust_factor;      /* budgets multiplied by this while trusted; default 4 */
-    const char *signatures;     /* scanner signature file; NULL = shipped, "" = none */
+    bool shadow;            /* detect.shadow (general.shadow_mode also sets it) */
+    uint64_t memory_max;    /* bytes for source + account tables; default 64 MiB */
+    unsigned v6_prefix;     /* IPv6 sources counted per /N; default 64 */
+    int64_t trust_ms;       /* learned trust after a successful login; default 1 h */
+    unsigned trust_factor;  /* budgets multiplied by this while trusted; default 4 */
+    const char *signatures; /* scanner signature file; NULL = shipped, "" = none */
 
-    struct det_rule_cfg scanner;   /* default on, ban */
-    int scanner_threshold;         /* score to act; default 100 */
-    unsigned sweep_targets;        /* distinct users probed by OPTIONS/REGISTER/INVITE in
-                                      window_ms that count as a sweep; default 8 */
+    struct det_rule_cfg scanner; /* default on, ban */
+    int scanner_threshold;       /* score to act; default 100 */
+    unsigned sweep_targets;      /* distinct users probed by OPTIONS/REGISTER/INVITE in
+                                    window_ms that count as a sweep; default 8 */
 
     struct det_rule_cfg bruteforce; /* per source; default on, ban */
     unsigned bf_src_failures;       /* failed authentications per source; default 8 */
@@ -109,41 +110,41 @@ struct det_config {
     unsigned bf_acct_sources;       /* or distinct failing sources; default 4 */
     int64_t bf_protect_ms;          /* protection time; default 15 min */
 
-    struct det_rule_cfg enumeration; /* default on, ban */
-    unsigned enum_users;            /* distinct users answered 404/403/484; default 10 */
-    int64_t enum_window_ms;         /* default 10 min */
-    struct det_rule_cfg canary;     /* default on, ban (permanent escalation applies) */
+    struct det_rule_cfg enumeration;        /* default on, ban */
+    unsigned enum_users;                    /* distinct users answered 404/403/484; default 10 */
+    int64_t enum_window_ms;                 /* default 10 min */
+    struct det_rule_cfg canary;             /* default on, ban (permanent escalation applies) */
     const char *canaries[DET_MAX_CANARIES]; /* user parts / numbers, exact */
     size_t ncanaries;
-    bool shield;                    /* enumeration shielding; default on */
-    const char *shield_realm;       /* realm before one was learned; default: To host */
+    bool shield;              /* enumeration shielding; default on */
+    const char *shield_realm; /* realm before one was learned; default: To host */
 
-    struct det_rule_cfg flood;      /* per source; default on, drop */
-    unsigned flood_rate[5];         /* per second: total, REGISTER, INVITE, OPTIONS, other;
-                                       default 50, 20, 10, 20, 30 */
-    unsigned flood_burst[5];        /* default 200, 100, 40, 100, 100 */
-    unsigned flood_ban_after;       /* excess messages per window before a ban; default 400 */
-    int64_t flood_window_ms;        /* default 60 s */
-    unsigned admit_rate, admit_burst; /* raw packets per source before parsing; 300/s, 600 */
+    struct det_rule_cfg flood;          /* per source; default on, drop */
+    unsigned flood_rate[5];             /* per second: total, REGISTER, INVITE, OPTIONS, other;
+                                           default 50, 20, 10, 20, 30 */
+    unsigned flood_burst[5];            /* default 200, 100, 40, 100, 100 */
+    unsigned flood_ban_after;           /* excess messages per window before a ban; default 400 */
+    int64_t flood_window_ms;            /* default 60 s */
+    unsigned admit_rate, admit_burst;   /* raw packets per source before parsing; 300/s, 600 */
     unsigned global_rate, global_burst; /* requests/s before 503; default 5000, 10000 */
-    int retry_after_s;              /* default 5 */
+    int retry_after_s;                  /* default 5 */
 
-    struct det_rule_cfg malformed;  /* default on, ban */
-    unsigned malformed_reject;      /* parse failures in window answered 400; default 3 */
-    unsigned malformed_ban;         /* parse failures in window -> action; default 20 */
-    int64_t malformed_window_ms;    /* default 60 s */
-    uint64_t anomaly_mask;          /* anomalies counted as half a failure */
+    struct det_rule_cfg malformed; /* default on, ban */
+    unsigned malformed_reject;     /* parse failures in window answered 400; default 3 */
+    unsigned malformed_ban;        /* parse failures in window -> action; default 20 */
+    int64_t malformed_window_ms;   /* default 60 s */
+    uint64_t anomaly_mask;         /* anomalies counted as half a failure */
 
-    struct det_rule_cfg spoof;      /* default on, reject 403 */
-    bool strip_identity;            /* default true */
-    struct pbx_cidr pbx_nets[16];   /* addresses of the PBX side (Via of spoofed origin) */
+    struct det_rule_cfg spoof;    /* default on, reject 403 */
+    bool strip_identity;          /* default true */
+    struct pbx_cidr pbx_nets[16]; /* addresses of the PBX side (Via of spoofed origin) */
     size_t npbx_nets;
 
-    struct det_rule_cfg regan;      /* registration anomalies; default on, alert */
-    double max_kmh;                 /* geo-velocity; default 1000 km/h */
-    int64_t new_country_ms;         /* a country unseen this long is "new"; default 30 d */
+    struct det_rule_cfg regan; /* registration anomalies; default on, alert */
+    double max_kmh;            /* geo-velocity; default 1000 km/h */
+    int64_t new_country_ms;    /* a country unseen this long is "new"; default 30 d */
 
-    struct geo_policy geo;          /* country allow/deny at admit */
+    struct geo_policy geo; /* country allow/deny at admit */
 };
 
 /* Fills every default above. */
@@ -176,8 +177,8 @@ void det_engine_free(struct det_engine *e);
  * Swaps in a new configuration (SIGHUP) keeping all state. Tables are not resized (a new
  * memory_max applies at restart). Same errors as det_engine_new; on error nothing changes.
  */
-PBX_WUR int det_engine_reconfigure(struct det_engine *e, const struct det_config *cfg,
-                                   char *errbuf, size_t errcap);
+PBX_WUR int det_engine_reconfigure(struct det_engine *e, const struct det_config *cfg, char *errbuf,
+                                   size_t errcap);
 
 /*
  * Called after the engine banned something (not in shadow mode), with the message excerpt

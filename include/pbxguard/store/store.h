@@ -30,14 +30,14 @@
 #define STORE_SCHEMA_VERSION 1
 
 struct store_config {
-    const char *path;        /* database file; default <data_dir>/pbxguard.db */
-    int64_t batch_ms;        /* commit at most this long after a put; default 200 ms */
-    unsigned batch_max;      /* or when this many records wait; default 512 */
-    unsigned queue_max;      /* queued records before put() commits itself; default 8192 */
-    uint64_t events_max;     /* events kept (oldest pruned); default 1000000; 0 = no cap */
+    const char *path;          /* database file; default <data_dir>/pbxguard.db */
+    int64_t batch_ms;          /* commit at most this long after a put; default 200 ms */
+    unsigned batch_max;        /* or when this many records wait; default 512 */
+    unsigned queue_max;        /* queued records before put() commits itself; default 8192 */
+    uint64_t events_max;       /* events kept (oldest pruned); default 1000000; 0 = no cap */
     int64_t events_max_age_ms; /* events older than this pruned; default 30 days; 0 = keep */
-    size_t evidence_max;     /* bytes of evidence kept per ban; default 4096 */
-    bool sync_full;          /* synchronous=FULL (default) or NORMAL */
+    size_t evidence_max;       /* bytes of evidence kept per ban; default 4096 */
+    bool sync_full;            /* synchronous=FULL (default) or NORMAL */
 };
 
 void store_config_defaults(struct store_config *c);
@@ -108,7 +108,9 @@ struct store_stats {
 void store_stats_get(const struct store *s, struct store_stats *out);
 
 /* An event-stream subscriber (ev_subscribe(store_ev_subscriber, store)) that queues every
- * event line into the events table. */
+ * event line into the events table. Subscribers run in the emitting thread and the store is
+ * single-owner: use it only while every emitter runs on the store's thread (the gateway's
+ * loop); a multi-threaded daemon must forward lines to the store's thread instead. */
 struct ev_record;
 void store_ev_subscriber(const struct ev_record *r, const char *line, size_t len, void *ctx);
 
