@@ -207,7 +207,7 @@ def main():
         h.close(failed)
 
     print("\nsummary (CPU us per transaction at the first rate, median; highest rate with "
-          "< 0.1% failures)")
+          "< 0.1% failures; ratios only between proxies clean at the first rate)")
     summary = {}
     for proxy in proxies:
         for scenario in a.scenarios.split(","):
@@ -217,14 +217,16 @@ def main():
             first = [r for r in steps if r["rate"] == steps[0]["rate"]]
             clean_first = all(r["fail_pct"] < 0.1 for r in first)
             cpu = sorted(r["cpu_us_per_tx"] for r in first if r["cpu_us_per_tx"] is not None)
-            median = cpu[len(cpu) // 2] if cpu and clean_first else None
+            median = cpu[len(cpu) // 2] if cpu else None
             rates_run = sorted(set(r["rate"] for r in steps))
             clean = [rt for rt in rates_run
                      if all(r["fail_pct"] < 0.1 for r in steps if r["rate"] == rt)]
-            summary[(proxy, scenario)] = (median, max(clean) if clean else 0)
-            print("  %-11s %-9s %8s us/tx at %d/s (median of %d: %s)   max clean rate %s/s" % (
+            summary[(proxy, scenario)] = (median if clean_first else None,
+                                          max(clean) if clean else 0)
+            print("  %-11s %-9s %8s us/tx at %d/s (median of %d: %s)%s   max clean rate %s/s" % (
                 proxy, scenario, median, steps[0]["rate"], len(first),
-                ", ".join(str(c) for c in cpu), max(clean) if clean else "none"))
+                ", ".join(str(c) for c in cpu), "" if clean_first else " OVERLOADED",
+                max(clean) if clean else "none"))
     for scenario in a.scenarios.split(","):
         g = summary.get(("pbxguard", scenario))
         for other in ("relay", "kamailio", "kamailio-tm"):

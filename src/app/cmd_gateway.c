@@ -112,9 +112,20 @@ static void report_health(struct gw *g, unsigned idx, bool ok)
 {
     if (proxy_health_result(g->px, idx, ok)) {
         char eb[PBX_ENDPOINT_STRLEN];
-        log_warn("gateway: upstream %s is %s",
-                 pbx_endpoint_fmt(&g->px->ups[idx].ep, eb, sizeof(eb)),
-                 g->px->ups[idx].up ? "up" : "DOWN");
+        bool up = g->px->ups[idx].up;
+        struct ev_record r;
+        pbx_endpoint_fmt(&g->px->ups[idx].ep, eb, sizeof(eb));
+        log_warn("gateway: upstream %s is %s", eb, up ? "up" : "DOWN");
+        /* Operators want to know when the PBX stops answering (failover, or 503s). */
+        memset(&r, 0, sizeof(r));
+        r.type = up ? "upstream.up" : "upstream.down";
+        r.rule = "gateway.health";
+        r.action = EV_ACT_ALERT;
+        r.severity = up ? EV_SEV_INFO : EV_SEV_HIGH;
+        r.component = "gateway";
+        r.target = slice_cstr(eb);
+        r.reason = up ? "health checks answered again" : "health checks failed";
+        (void)ev_emit(&r);
     }
 }
 

@@ -27,19 +27,24 @@ void det_regan_response(struct det_msgctx *mc)
     a = det_acct_get(e, det_target_user(m), mc->now, true);
     if (!a)
         return;
+    /* Slot to write: the entry of this country if present, else a free one, else the
+     * oldest. */
+    int same = -1, free_slot = -1, oldest = 0;
     for (int i = 0; i < (int)DET_ACCT_CC; i++) {
         if (!a->cc[i][0]) {
-            slot = i;
+            if (free_slot < 0)
+                free_slot = i;
             continue;
         }
         any = true;
-        if (strcmp(a->cc[i], g.cc) == 0 && mc->now - a->cc_ms[i] < c->new_country_ms) {
-            known = true;
-            slot = i;
-        } else if (a->cc_ms[i] < a->cc_ms[slot] && a->cc[slot][0]) {
-            slot = i; /* oldest is replaced */
+        if (strcmp(a->cc[i], g.cc) == 0) {
+            same = i;
+            known = mc->now - a->cc_ms[i] < c->new_country_ms;
         }
+        if (a->cc_ms[i] < a->cc_ms[oldest] || !a->cc[oldest][0])
+            oldest = i;
     }
+    slot = same >= 0 ? same : free_slot >= 0 ? free_slot : oldest;
     if (any && g.has_loc && a->has_loc && strcmp(a->last_cc, g.cc) != 0) {
         double km = geo_distance_km(a->lat, a->lon, g.lat, g.lon);
         double hours = (double)(mc->now - a->loc_ms) / 3600000.0;

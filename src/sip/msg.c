@@ -534,7 +534,7 @@ static int check_addr(struct parse_ctx *c, enum sip_hdr_id id, struct sip_name_a
 }
 
 /*
- * Every Contact value must parse: RFC 4475 §3.1.2.12 (an addr-spec carrying URI headers
+ * Every Contact value must parse: RFC 4475 §3.1.2.13 (an addr-spec carrying URI headers
  * or ';' ambiguity) is refused rather than guessed, since the registrar and this parser
  * could otherwise bind different addresses.
  */

@@ -127,32 +127,20 @@ int sip_via_parse(struct sip_via *v, struct slice item)
         while (p < end && (CC_IS(*p, CC_HOST)))
             p++;
     }
-    const char *hend = p;
-    struct slice hostport = slice_range(h, hend);
-    char tmp[SIP_MAX_HOSTNAME_LEN + 64];
+    uint16_t unused;
+    if (sip_hostport_parse(slice_range(h, p), &v->host, &v->host_type, &unused) < 0)
+        return -EBADMSG;
     p = skip_lws(p, end);
     if (p < end && *p == ':') {
+        /* The port is checked in place: no copy of "host:port" without the SWS. */
         p = skip_lws(p + 1, end);
         const char *d = p;
         while (p < end && CC_IS(*p, CC_DIGIT))
             p++;
-        size_t hl = hostport.len, dl = (size_t)(p - d);
-        if (hl + 1 + dl > sizeof(tmp) || dl == 0)
+        uint64_t pv;
+        if (p == d || p - d > 5 || sip_parse_uint(slice_range(d, p), 65535, &pv) < 0 || pv == 0)
             return -EBADMSG;
-        /* Rebuild "host:port" without the optional whitespace, on the stack. */
-        memcpy(tmp, h, hl);
-        tmp[hl] = ':';
-        memcpy(tmp + hl + 1, d, dl);
-        uint16_t port;
-        struct slice hs;
-        if (sip_hostport_parse(slice_make(tmp, hl + 1 + dl), &hs, &v->host_type, &port) < 0)
-            return -EBADMSG;
-        v->port = port;
-        v->host = slice_make(h + (v->host_type == SIP_HOST_IPV6 ? 1 : 0), hs.len);
-    } else {
-        uint16_t port;
-        if (sip_hostport_parse(hostport, &v->host, &v->host_type, &port) < 0)
-            return -EBADMSG;
+        v->port = (uint16_t)pv;
     }
     p = skip_lws(p, end);
     if (p < end) {

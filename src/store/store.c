@@ -369,15 +369,15 @@ static int write_rec(struct store *s, sqlite3_stmt *const *st, const struct rec 
 
 static const char *const write_sql[4] = {
     /* A new ban of a known scope counts one more ban and keeps the first-seen time. */
-    "INSERT INTO bans(scope,family,addr,prefix,rule,reason,level,hits,first_ms,since_ms,"
-    "last_ms,expires_ms,evidence) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) "
-    "ON CONFLICT(scope) DO UPDATE SET rule=?5, reason=?6, "
-    "count = count + (since_ms != ?10), level=?7, hits=?8, since_ms=?10, last_ms=?11, "
-    "expires_ms=?12, lifted_ms=NULL, evidence=coalesce(?13, evidence)",
+    ("INSERT INTO bans(scope,family,addr,prefix,rule,reason,level,hits,first_ms,since_ms,"
+     "last_ms,expires_ms,evidence) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) "
+     "ON CONFLICT(scope) DO UPDATE SET rule=?5, reason=?6, "
+     "count = count + (since_ms != ?10), level=?7, hits=?8, since_ms=?10, last_ms=?11, "
+     "expires_ms=?12, lifted_ms=NULL, evidence=coalesce(?13, evidence)"),
     "UPDATE bans SET lifted_ms=?1, expires_ms=min(expires_ms, ?1) WHERE scope=?2",
     "INSERT INTO events(ts_ms, line) VALUES(?1, ?2)",
-    "INSERT INTO calls(start_ms,duration_ms,call_id,account,src,dest,dest_class,status) "
-    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+    ("INSERT INTO calls(start_ms,duration_ms,call_id,account,src,dest,dest_class,status) "
+     "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)"),
 };
 
 int store_commit(struct store *s)

@@ -28,6 +28,7 @@ INSECURE = "127.66.1.1"
 OUTSIDE = "127.66.1.2"
 SECURE = "127.66.1.3"
 TIMING = "127.66.1.4"
+ANSWER = "127.66.1.6"
 UAS_PORT = 5080
 EXTENSIONS = "1000-1003"  # 1001 and 1002 exist; 1003 registers without credentials
 
@@ -132,7 +133,8 @@ def main():
             with open(os.path.join(HERE, "kamailio", name + ".cfg")) as f:
                 cfg = f.read()
             cfg = (cfg.replace("@MPATH@", mods[0] + "/").replace("@DBDIR@", db)
-                   .replace("@OUTSIDE@", f"{OUTSIDE}:{UAS_PORT}").replace("@TLSDIR@", tmp))
+                   .replace("@OUTSIDE@", f"{OUTSIDE}:{UAS_PORT}").replace("@TLSDIR@", tmp)
+                   .replace("@OUTSIDE_ANSWER@", f"{ANSWER}:{UAS_PORT}"))
             with open(os.path.join(tmp, name + ".cfg"), "w") as f:
                 f.write(cfg)
             os.makedirs(os.path.join(tmp, name + "-run"))
@@ -148,6 +150,10 @@ def main():
         uas_log = open(os.path.join(tmp, "uas.log"), "w")
         start([sipp, "-sf", os.path.join(HERE, "outside-uas.xml"), "-i", OUTSIDE, "-p",
                str(UAS_PORT), "-nostdin", "-m", "1000"], uas_log)
+        # Exits 0 after exactly one call that got its ACK and BYE.
+        answer = start([sipp, "-sf", os.path.join(HERE, "outside-answer.xml"), "-i", ANSWER,
+                        "-p", str(UAS_PORT), "-nostdin", "-m", "1"],
+                       open(os.path.join(tmp, "answer.log"), "w"))
         for name, addr in (("insecure", INSECURE), ("secure", SECURE), ("timing", TIMING)):
             log = open(os.path.join(tmp, name + ".log"), "w")
             extra = ["-A", "WITH_TLS", "-l", f"tls:{addr}:5061"] if name == "insecure" else []
@@ -155,6 +161,7 @@ def main():
                    "-Y", os.path.join(tmp, name + "-run"),
                    "-l", f"udp:{addr}:5060", "-l", f"tcp:{addr}:5060"] + extra, log)
         check(udp_bound(OUTSIDE, UAS_PORT), "outside UAS listening")
+        check(udp_bound(ANSWER, UAS_PORT), "answering outside UAS listening")
         check(options_answered(INSECURE), "insecure Kamailio answers")
         check(options_answered(SECURE), "secure Kamailio answers")
         check(options_answered(TIMING), "timing Kamailio answers")
@@ -194,6 +201,18 @@ def main():
             check("PRB-ROUTE-001" in got and got.count("PRB-ENUM-001") == 3,
                   f"insecure over {transport}: routing and enumeration found")
 
+        # A routed call that is answered: the probe must ACK and BYE it at once.
+        rc, rep, err = probe(INSECURE, "--number", "+442079460000", "--no-flood", "--rate", "50",
+                             "--extensions", "1000")
+        route = [f["evidence"] for f in rep["findings"] if f["id"] == "PRB-ROUTE-001"] if rep else []
+        check(route and "answered: ACK and BYE sent" in route[0],
+              "answered outside call reported as routed")
+        try:
+            answer_rc = answer.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            answer_rc = None
+        check(answer_rc == 0, "answering UAS saw ACK and BYE (sipp exit %s)" % answer_rc)
+
         # Same answers for everyone, but existing users answer later: timing gives them away.
         rc, rep, err = probe(TIMING, "--no-flood", "--rate", "20")
         got = ids(rep)
@@ -212,12 +231,12 @@ def main():
         check(rc == 0, "secure passes --fail-on low (exit 0)")
         check(all(f["severity"] == "info" for f in (rep["findings"] if rep else [])),
               "secure: nothing above info")
-        stopped = [p.poll() for p in procs]
+        stopped = [p.poll() for p in procs if p is not answer]
         check(all(s is None for s in stopped), "stand-ins still running at the end")
     finally:
         stop_all()
         if failures:
-            for name in ("insecure.log", "secure.log", "timing.log", "uas.log"):
+            for name in ("insecure.log", "secure.log", "timing.log", "uas.log", "answer.log"):
                 path = os.path.join(tmp, name)
                 if os.path.exists(path):
                     with open(path) as f:

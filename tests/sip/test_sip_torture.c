@@ -491,7 +491,7 @@ static const struct torture_case cases[] = {
     {R4 "lwsstart.dat", -EBADMSG, "empty Request-URI", "", 0, NULL, false},
     {R4 "trws.dat", -EBADMSG, "bad SIP-Version", "", 0, NULL, false},
     {R4 "escruri.dat", -EBADMSG, "headers in Request-URI", "", 0, NULL, false},
-    /* §3.1.2.11: a liberal element may ignore the non-GMT Date: accepted, flagged. */
+    /* §3.1.2.12: a liberal element may ignore the non-GMT Date: accepted, flagged. */
     {R4 "baddate.dat", 0, NULL, NULL, A(BAD_DATE), ck_baddate, false},
     {R4 "regbadct.dat", -EBADMSG, "bad Contact", "Contact", 0, NULL, false},
     {R4 "badaspec.dat", -EBADMSG, "bad To", "To", 0, NULL, false},
@@ -499,7 +499,7 @@ static const struct torture_case cases[] = {
     {R4 "baddn.dat", -EBADMSG, "header section not terminated", NULL, 0, NULL, false},
     {R4 "baddn.dat", -EBADMSG, "bad From", "From", 0, NULL, true},
     {R4 "badvers.dat", -EBADMSG, "bad SIP-Version", "", 0, NULL, false},
-    /* §3.1.2.16/17: the RFC answers 400; the parser flags, the policy decides. */
+    /* §3.1.2.17/18: the RFC answers 400 (or 501); the parser flags, the policy decides. */
     {R4 "mismatch01.dat", 0, NULL, NULL, A(CSEQ_METHOD_MISMATCH), ck_mismatch01, false},
     {R4 "mismatch02.dat", 0, NULL, NULL, A(CSEQ_METHOD_MISMATCH) | A(UNKNOWN_METHOD), NULL, false},
     {R4 "bigcode.dat", -EBADMSG, "bad status code", "", 0, NULL, false},

@@ -1149,6 +1149,52 @@ static void test_line_scan(void)
     CHECK_INT(bad, 0);
 }
 
+/* The typed results kept by the parse, and the accessors' fallback when there are none. */
+static void test_cache(void)
+{
+    const char *ok = "OPTIONS sip:a@b.example SIP/2.0\r\n"
+                     "Via: SIP/2.0/UDP h.example:5070;branch=z9hG4bK1, SIP/2.0/TCP g.example\r\n"
+                     "From: \"A\" <sip:a@b.example>;tag=f1\r\nTo: <sip:c@d.example>;tag=t1\r\n"
+                     "Call-ID: x\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nl: 0\r\n\r\n";
+    uint8_t *buf = sip_test_dup(ok, strlen(ok));
+    CHECK(buf != NULL);
+    if (!buf)
+        return;
+    CHECK_INT(sip_msg_parse(&msg, buf, strlen(ok), 0), 0);
+    CHECK_INT(msg.cached, SIP_CACHE_FROM | SIP_CACHE_TO | SIP_CACHE_VIA0);
+    struct sip_name_addr na, fresh;
+    CHECK_INT(sip_msg_from(&msg, &na), 0);
+    CHECK_INT(sip_name_addr_parse(&fresh, sip_msg_hdr_value(&msg, SIP_HDR_FROM, 0)), 0);
+    CHECK(slice_eq(na.tag, fresh.tag) && na.tag.p == fresh.tag.p);
+    CHECK_SLICE(na.display, "\"A\"");
+    CHECK_INT(sip_msg_to(&msg, &na), 0);
+    CHECK_SLICE(na.tag, "t1");
+    struct sip_via v;
+    CHECK_INT(sip_msg_via(&msg, 0, &v), 0);
+    CHECK_INT(v.port, 5070);
+    CHECK_INT(sip_msg_via(&msg, 1, &v), 0);
+    CHECK_SLICE(v.host, "g.example");
+    free(buf);
+
+    /* A parse that fails after From: nothing cached, accessors parse on demand. */
+    const char *bad = "OPTIONS sip:a@b.example SIP/2.0\r\n"
+                      "Via: SIP/2.0/UDP h.example;branch=z9hG4bK1\r\n"
+                      "From: <sip:a@b.example>;tag=f2\r\nTo: <sip:c@d.example>\r\n"
+                      "Call-ID: x\r\nCSeq: 1 OPTIONS\r\nContact: <sip:broken\r\nl: 0\r\n\r\n";
+    buf = sip_test_dup(bad, strlen(bad));
+    CHECK(buf != NULL);
+    if (!buf)
+        return;
+    CHECK_INT(sip_msg_parse(&msg, buf, strlen(bad), 0), -EBADMSG);
+    CHECK_STR(msg.err_reason, "bad Contact");
+    CHECK_INT(msg.cached, 0);
+    CHECK_INT(sip_msg_from(&msg, &na), 0);
+    CHECK_SLICE(na.tag, "f2");
+    CHECK_INT(sip_msg_via(&msg, 0, &v), 0);
+    CHECK_SLICE(v.branch, "z9hG4bK1");
+    free(buf);
+}
+
 /* Caps: each one refused with -EMSGSIZE. */
 static void test_caps(void)
 {
@@ -1275,5 +1321,6 @@ int main(void)
     test_message_fields();
     test_caps();
     test_line_scan();
+    test_cache();
     return test_finish();
 }
