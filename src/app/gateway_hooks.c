@@ -1,34 +1,45 @@
-/* Pipeline hooks of the gateway; see gateway_hooks.h. All pass for now. */
+/* Pipeline hooks of the gateway; see gateway_hooks.h. Detection lives in gateway_guard.c. */
 #include "gateway_hooks.h"
+#include "gateway_guard.h"
 
 bool gw_hook_admit(void *ctx, const struct pbx_addr *remote, enum pbx_transport tp)
 {
+    struct gw_guard *g = gw_guard_get();
     (void)ctx;
-    (void)remote;
-    (void)tp;
-    /* Ban table, allow-list, geo and per-source packet budget go here. */
-    return true;
+    /* Ban table, allow-list, lockdown, geo and per-source packet budget, before parsing. */
+    return g ? gw_guard_admit(g, remote, tp) : true;
 }
 
 void gw_hook_request(void *ctx, const struct net_msg *in, const struct sip_msg *m,
                      enum proxy_side from, struct gw_decision *d)
 {
+    struct gw_guard *g = gw_guard_get();
+    int status = 0;
+    const char *reason = NULL;
     (void)ctx;
-    (void)in;
-    (void)m;
-    (void)from;
-    /* Per-source / per-account detectors (scanners, brute force, floods) go here. */
     d->verdict = GW_PASS;
+    if (!g)
+        return;
+    if (gw_guard_request(g, in, m, from == PROXY_SIDE_INSIDE, &status, &reason)) {
+        /* Dropped, or already forwarded in a rewritten form (identity headers removed). */
+        d->verdict = GW_DROP;
+    } else if (status) {
+        d->verdict = GW_REJECT;
+        d->status = status;
+        d->reason = reason;
+    }
 }
 
 void gw_hook_response_inside(void *ctx, const struct net_msg *in, const struct sip_msg *m,
                              struct gw_decision *d)
 {
+    struct gw_guard *g = gw_guard_get();
     (void)ctx;
-    (void)in;
-    (void)m;
-    /* The PBX's 401/403/404/407/200 feed authentication failure/success counters here. */
     d->verdict = GW_PASS;
+    /* The PBX's 401/403/404/407/200 feed the per-source and per-account counters; an
+     * enumeration answer may be replaced (shielding), which the guard sends itself. */
+    if (g && gw_guard_response(g, in, m))
+        d->verdict = GW_DROP;
 }
 
 void gw_hook_initial_invite(void *ctx, const struct net_msg *in, const struct sip_msg *m,
@@ -39,4 +50,12 @@ void gw_hook_initial_invite(void *ctx, const struct net_msg *in, const struct si
     (void)m;
     /* The fraud policy (destination class, schedule, account limits) decides here. */
     d->verdict = GW_PASS;
+}
+
+void gw_hook_malformed(void *ctx, const struct net_msg *in, int err, const struct sip_msg *m)
+{
+    struct gw_guard *g = gw_guard_get();
+    (void)ctx;
+    if (g)
+        gw_guard_malformed(g, in, err, m);
 }

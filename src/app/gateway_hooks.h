@@ -1,13 +1,17 @@
 /*
  * The gateway's message pipeline hooks: one call site per stage where the detection
- * engine and the fraud policy plug in (see docs/internals/proxy.md). Today every hook
- * passes everything; wiring a subsystem is a few lines inside the matching function.
+ * engine and the fraud policy plug in (see docs/internals/proxy.md).
  *
  *   gw_hook_admit            before any parsing, per datagram / new connection (net admit)
  *   gw_hook_request          each parsed request, from either side
  *   gw_hook_response_inside  each parsed response from the PBX (401/403/200 learning)
  *   gw_hook_initial_invite   initial INVITEs from outside (fraud: destination, limits)
+ *   gw_hook_malformed        each message the parser refused (never answered)
  *
+ * The detection engine is wired in through gateway_guard.h: while a guard is installed,
+ * admit, request, response and malformed consult it; a request the guard forwards itself
+ * in rewritten form (identity headers stripped) or a response it replaces (enumeration
+ * shielding) is reported as GW_DROP, so the caller sends nothing more.
  * All run on the event-loop thread; pointers are borrowed for the call.
  */
 #ifndef PBXGUARD_APP_GATEWAY_HOOKS_H
@@ -38,5 +42,7 @@ void gw_hook_response_inside(void *ctx, const struct net_msg *in, const struct s
                              struct gw_decision *d);
 void gw_hook_initial_invite(void *ctx, const struct net_msg *in, const struct sip_msg *m,
                             struct gw_decision *d);
+/* err: the parser's negative errno; m: the partially parsed message (err_reason) or NULL. */
+void gw_hook_malformed(void *ctx, const struct net_msg *in, int err, const struct sip_msg *m);
 
 #endif

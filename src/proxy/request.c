@@ -115,12 +115,19 @@ static int next_route(const struct req_ctx *c, struct sip_name_addr *na)
     return -ENOENT;
 }
 
+/* Address and port: two PBXes may share a host (and do on loopback). */
 static int upstream_by_addr(const struct proxy *p, const struct pbx_addr *a)
 {
     for (unsigned i = 0; i < p->n_ups; i++)
-        if (pbx_addr_eq(&p->ups[i].ep.addr, a, false))
+        if (pbx_addr_eq(&p->ups[i].ep.addr, a, true))
             return (int)i;
     return -1;
+}
+
+static bool has_to_tag(const struct sip_msg *m)
+{
+    struct sip_name_addr to;
+    return sip_msg_to(m, &to) == 0 && to.tag.p != NULL;
 }
 
 static int upstream_of_uri(const struct proxy *p, const struct sip_uri *u)
@@ -173,18 +180,20 @@ static const char *choose_target(struct proxy *p, struct req_ctx *c, enum proxy_
 
     if (from == PROXY_SIDE_OUTSIDE) {
         /* Outside requests go to an upstream and nowhere else: an in-dialog request stays
-         * with the PBX its route or Request-URI names; anything else is the PBX's call. */
+         * with the PBX its route or Request-URI names (the dialog lives there); a new one
+         * goes to the preferred healthy upstream; anything else is the PBX's call. */
         int idx = -1;
         rc = next_route(c, &na);
         if (rc == -EBADMSG) {
             *status = 400;
             return "Bad Route";
         }
-        if (rc == 0)
+        bool in_dialog = has_to_tag(c->m);
+        if (rc == 0 && in_dialog)
             idx = upstream_of_uri(p, &na.uri);
-        if (idx < 0 && !c->new_ruri.p) {
+        if (idx < 0 && in_dialog && !c->new_ruri.p) {
             idx = upstream_of_uri(p, &c->m->ruri);
-        } else if (idx < 0) {
+        } else if (idx < 0 && in_dialog) {
             struct sip_uri ru;
             if (sip_uri_parse(&ru, c->new_ruri) == 0)
                 idx = upstream_of_uri(p, &ru);

@@ -941,6 +941,18 @@ static void test_size_and_upstreams(void)
     CHECK_INT(a.upstream, 1);
     struct pbx_addr second = addr("10.0.0.6:5060");
     CHECK(pbx_addr_eq(&a.dest.addr, &second, true));
+    /* A new request naming the dead PBX still fails over; an in-dialog one stays with the
+     * PBX that holds the dialog. */
+#define TO_PBX(method, branch, totag)                                                              \
+    method " sip:200@10.0.0.5 SIP/2.0\n"                                                           \
+           "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bK" branch "\n"                         \
+           "Max-Forwards: 70\n"                                                                    \
+           "From: <sip:100@example.com>;tag=f\nTo: <sip:200@example.com>" totag "\n"               \
+           "Call-ID: pin-1\nCSeq: 1 " method "\n\n"
+    CHECK_INT(run(&px, TO_PBX("INVITE", "pin1", ""), PHONE_UDP(), &a), 0);
+    CHECK_INT(a.upstream, 1);
+    CHECK_INT(run(&px, TO_PBX("BYE", "pin2", ";tag=t"), PHONE_UDP(), &a), 0);
+    CHECK_INT(a.upstream, 0);
     /* All down: 503 with Retry-After. */
     for (int i = 0; i < 3; i++)
         (void)proxy_health_result(&px, 1, false);
