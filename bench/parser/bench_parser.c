@@ -1,7 +1,7 @@
 /*
  * SIP parser throughput: pbxguard vs libosip2 on the same corpus, in one process.
  *
- *   bench_parser [--seconds S] [--parse-only] [--pbx-only] [--check] [FILE...]
+ *   bench_parser [--seconds S] [--iterations N] [--parse-only] [--pbx-only] [--check] [FILE...]
  *
  * Each file holds one message (default corpus: samples/sip/[01]*.sip, the valid samples:
  * REGISTER with Authorization, INVITE with SDP, 100/180/200/401/407, OPTIONS, ACK, BYE,
@@ -48,6 +48,12 @@ struct corpus {
 static bool parse_only;
 /* --pbx-only: skip libosip2 (for profiling the pbxguard side alone). */
 static bool pbx_only;
+/*
+ * --iterations N: instead of timed slices, exactly N passes over the corpus per parser
+ * and no warm-up, so that an instruction counter (valgrind --tool=callgrind, perf stat)
+ * sees a fixed amount of work: instructions per message = count / (N * corpus size).
+ */
+static unsigned long iterations;
 
 struct result {
     uint64_t msgs;
@@ -171,6 +177,7 @@ static void run(const struct corpus *c, bool pbx, double seconds, struct result 
     memset(r, 0, sizeof(*r));
     struct alloc_counts a0 = alloc_count_get();
     double t0 = now_s(), t;
+    unsigned long passes = 0;
     do {
         for (size_t i = 0; i < c->n; i++) {
             int rc = pbx ? pbx_one(&m, c->msgs[i], c->lens[i], &r->checksum)
@@ -181,7 +188,8 @@ static void run(const struct corpus *c, bool pbx, double seconds, struct result 
         r->msgs += c->n;
         r->bytes += c->bytes;
         t = now_s();
-    } while (t - t0 < seconds);
+        passes++;
+    } while (iterations ? passes < iterations : t - t0 < seconds);
     r->secs = t - t0;
     r->allocs = alloc_count_get().allocs - a0.allocs;
 }
@@ -226,6 +234,13 @@ int main(int argc, char **argv)
                 fprintf(stderr, "bench_parser: bad --seconds\n");
                 goto out;
             }
+        } else if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
+            char *end;
+            iterations = strtoul(argv[++i], &end, 10);
+            if (*end || iterations == 0 || iterations > 100000000ul) {
+                fprintf(stderr, "bench_parser: bad --iterations\n");
+                goto out;
+            }
         } else if (strcmp(argv[i], "--pbx-only") == 0) {
             pbx_only = true;
         } else if (strcmp(argv[i], "--parse-only") == 0) {
@@ -233,8 +248,8 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--check") == 0) {
             check = true;
         } else if (argv[i][0] == '-') {
-            fprintf(stderr, "usage: bench_parser [--seconds S] [--parse-only] [--pbx-only] "
-                            "[--check] [FILE...]\n");
+            fprintf(stderr, "usage: bench_parser [--seconds S] [--iterations N] [--parse-only] "
+                            "[--pbx-only] [--check] [FILE...]\n");
             goto out;
         } else {
             break;
@@ -270,6 +285,17 @@ int main(int argc, char **argv)
     printf("corpus: %zu messages, %zu bytes (%zu..%zu per message), %.1f s per parser\n", c.n,
            c.bytes, minl, maxl, seconds);
     struct result pbx, osip;
+    if (iterations) {
+        run(&c, true, 0, &pbx);
+        if (!pbx_only)
+            run(&c, false, 0, &osip);
+        printf("%-10s %14s %10s %12s %10s\n", "parser", "msgs/s", "MB/s", "allocs/msg", "failures");
+        print_row("pbxguard", &pbx);
+        if (!pbx_only)
+            print_row("libosip2", &osip);
+        rc = pbx.failures == 0 && (pbx_only || osip.failures == 0) ? 0 : 1;
+        goto out;
+    }
     /* Warm both up (caches, lazy libosip2 tables) before timing. */
     run(&c, true, 0.1, &pbx);
     if (pbx_only) {

@@ -22,7 +22,8 @@
     X("detect",  det_config_load,     det_config_free)           \
     X("ban",     ban_config_load,     ban_config_free)           \
     X("store",   store_config_load,   store_config_free)         \
-    X("geo",     geo_config_load,     geo_config_free)
+    X("geo",     geo_config_load,     geo_config_free)           \
+    X("sensor",  sensor_config_load,  sensor_config_free)
 /* clang-format on */
 
 #define APP_DECLARE_SECTION(name, load, free_fn)                                                   \

@@ -8,6 +8,7 @@ call, and a re-INVITE.
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import harness, scenarios  # noqa: E402
 

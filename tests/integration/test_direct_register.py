@@ -7,6 +7,7 @@ users with wrong passwords are all refused (the control that auth is really chec
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import harness, scenarios  # noqa: E402
 

@@ -8,6 +8,7 @@ is called by the trunk through the PBX, and calls the UAS.
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import harness, scenarios, tlsutil  # noqa: E402
 

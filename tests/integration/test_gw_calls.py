@@ -10,6 +10,7 @@ version-revealing Server header must not reach the phone.
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import gateway, harness, scenarios  # noqa: E402
 
@@ -21,7 +22,7 @@ def main(h):
     if h.args.ipv6:
         # Phones reach the gateway on ::1; the PBX stays on IPv4 (family conversion).
         listen += [("udp", "::1", None), ("tcp", "::1", None)]
-    gw = gateway.Gateway(h, listen, [topo.pbx.uri("udp")]).start()
+    gw = gateway.Gateway(h, listen, [topo.pbx.uri(h.args.upstream)]).start()
     front = gw.addr(t, 6 if h.args.ipv6 else 4)
     users = topo.users
     r, _ = scenarios.call_to_uas(h, topo, front, t, users[0])
@@ -32,7 +33,9 @@ def main(h):
     scenarios.call_to_phone(h, topo, front, t, users[1], check_path=gateway.GW_IP)
     scenarios.cancel(h, topo, front, t, users[2])
     scenarios.reinvite(h, topo, front, t, users[3])
-    scenarios.check_only_via(topo.pbx, [gateway.GW_IP], topo.phone_ip, "calls")
+    scenarios.check_only_via(topo.pbx, gw.source_ips(), topo.phone_ip, "calls")
     gw.finish()
 
-harness.run(main, timeout=150)
+harness.run(main, extra_args=[
+    (["--upstream"], {"default": "udp", "choices": ["udp", "tcp"],
+                      "help": "transport from the gateway to the PBX"})], timeout=150)

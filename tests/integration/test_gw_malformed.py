@@ -10,6 +10,7 @@ Structural cases by default; --control-bytes sends header values with NUL/contro
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import gateway, harness, scenarios, sipmsg  # noqa: E402
 

@@ -9,6 +9,7 @@ have seen the REGISTERs from the gateway's address only. Wrong passwords still f
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import gateway, harness, scenarios  # noqa: E402
 
@@ -20,7 +21,7 @@ def main(h):
     if h.args.ipv6:
         # Phones reach the gateway on ::1; the PBX stays on IPv4 (family conversion).
         listen += [("udp", "::1", None), ("tcp", "::1", None)]
-    gw = gateway.Gateway(h, listen, [topo.pbx.uri("udp")]).start()
+    gw = gateway.Gateway(h, listen, [topo.pbx.uri(h.args.upstream)]).start()
     front = gw.addr(t, 6 if h.args.ipv6 else 4)
     scenarios.register(h, front, t, topo.users, name="register-all", local_ip=topo.phone_ip)
     for user in (topo.users[0], topo.users[-1]):
@@ -31,7 +32,9 @@ def main(h):
     bad = [(u, "wrong-" + p, d) for (u, p, d) in topo.users[:20]]
     scenarios.register(h, front, t, bad, name="register-badpw", expect_ok=False,
                        local_ip=topo.phone_ip)
-    scenarios.check_only_via(topo.pbx, [gateway.GW_IP], topo.phone_ip, "REGISTER")
+    scenarios.check_only_via(topo.pbx, gw.source_ips(), topo.phone_ip, "REGISTER")
     gw.finish()
 
-harness.run(main, timeout=120)
+harness.run(main, extra_args=[
+    (["--upstream"], {"default": "udp", "choices": ["udp", "tcp"],
+                      "help": "transport from the gateway to the PBX"})], timeout=120)

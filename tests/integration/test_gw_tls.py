@@ -10,6 +10,7 @@ authenticated INVITE is too large for UDP, so the gateway uses the upstream's TC
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import gateway, harness, scenarios, tlsutil  # noqa: E402
 

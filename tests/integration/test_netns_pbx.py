@@ -8,6 +8,7 @@ auth, and the PBX records each binding with that phone's own address.
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import harness, kamailio, netns, scenarios  # noqa: E402
 

@@ -102,6 +102,8 @@ struct sensor_stats {
     int64_t first_us, last_us; /* capture time span */
 };
 
+struct sensor;
+
 /* Fills defaults (no PBX, stage DETECT). */
 void sensor_opts_defaults(struct sensor_opts *o);
 

@@ -78,6 +78,15 @@ class Gateway:
                 return ip, port
         raise harness.TestFailure("gateway has no %s IPv%d listener" % (transport, family))
 
+    def source_ips(self):
+        """Addresses the PBX may see the gateway's requests come from: its UDP listeners,
+        and for TCP upstreams whatever source the kernel picks for the outbound connection
+        (127.0.0.1 towards a loopback PBX)."""
+        ips = [ip for t, ip, _ in self.listen]
+        if any(u.startswith(("tcp:", "tls:")) for u in self.upstreams):
+            ips.append("127.0.0.1")
+        return ips
+
     def start(self, timeout=15):
         argv = [self.h.pbxguard, "gateway", "-c", self.config_path, "--foreground",
                 "--data-dir", self.data_dir]
