@@ -113,27 +113,39 @@ static int pbx_one(struct sip_msg *m, const uint8_t *buf, size_t len, uint64_t *
     struct sip_via via;
     struct sip_name_addr na;
     struct sip_cseq cseq;
+    const struct sip_via *v;
+    const struct sip_name_addr *a;
     if (sip_msg_parse(m, buf, len, SIP_PARSE_DATAGRAM) != 0)
         return -1;
-    struct sip_value_iter it;
-    struct slice item;
     if (parse_only)
         return 0;
-    /* One pass over each list header (the indexed accessors would rescan from the top). */
-    sip_value_iter_init(&it, m, SIP_HDR_VIA);
-    while (sip_value_next(&it, &item) == 1)
-        if (sip_via_parse(&via, item) == 0)
-            *sum += via.branch.len + via.port;
-    if (sip_msg_from(m, &na) == 0)
-        *sum += na.tag.len + na.uri.host.len;
-    if (sip_msg_to(m, &na) == 0)
-        *sum += na.tag.len + na.uri.host.len;
+    /*
+     * The typed values through the public accessors. The parser validated the top Via,
+     * From, To, CSeq and every Contact, and keeps those results: the borrowing accessors
+     * return them in place. Every other Via value is parsed here (sip_msg_via() from the
+     * value slices the parser recorded while counting them).
+     */
+    for (unsigned i = 0; i < m->via_count; i++) {
+        v = i == 0 ? sip_msg_via0_get(m) : NULL;
+        if (!v && sip_msg_via(m, i, &via) == 0)
+            v = &via;
+        if (v)
+            *sum += v->branch.len + v->port;
+    }
+    if ((a = sip_msg_from_get(m)) != NULL)
+        *sum += a->tag.len + a->uri.host.len;
+    if ((a = sip_msg_to_get(m)) != NULL)
+        *sum += a->tag.len + a->uri.host.len;
     if (sip_msg_cseq(m, &cseq) == 0)
         *sum += cseq.num;
-    sip_value_iter_init(&it, m, SIP_HDR_CONTACT);
-    while (sip_value_next(&it, &item) == 1)
-        if (sip_name_addr_parse(&na, item) == 0)
-            *sum += na.uri.host.len;
+    for (unsigned i = 0;; i++) {
+        a = sip_msg_contact_get(m, i);
+        if (!a && sip_msg_contact(m, i, &na) == 0)
+            a = &na;
+        if (!a)
+            break;
+        *sum += a->uri.host.len;
+    }
     *sum += sip_msg_call_id(m).len + (uint64_t)m->content_length;
     return 0;
 }

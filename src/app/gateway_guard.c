@@ -60,6 +60,36 @@ void gw_guard_stats_get(const struct gw_guard *g, struct gw_guard_stats *out)
 /* ------------------------------------------------------------------------------------ */
 /* Set-up */
 
+/*
+ * Per-source budgets of the gateway when the operator left the engine's defaults alone.
+ * Behind the gateway, one source address is often a whole site behind NAT: a few hundred
+ * phones re-registering together after a power cut send several hundred REGISTERs a second
+ * (each challenged once), which the engine's generic defaults (tuned for one device per
+ * address) would drop and ban. Floods from one source still trip these within a second;
+ * floods spread over many spoofed sources are the global budget's job.
+ */
+static const unsigned edge_rate[5] = {600, 400, 100, 200, 200};
+static const unsigned edge_burst[5] = {3000, 2000, 400, 1000, 1000};
+#define EDGE_BAN_AFTER 6000u
+#define EDGE_ADMIT_RATE 1500u
+#define EDGE_ADMIT_BURST 6000u
+
+static void edge_defaults(struct det_config *c)
+{
+    struct det_config d;
+    det_config_defaults(&d);
+    if (memcmp(c->flood_rate, d.flood_rate, sizeof(d.flood_rate)) != 0 ||
+        memcmp(c->flood_burst, d.flood_burst, sizeof(d.flood_burst)) != 0 ||
+        c->flood_ban_after != d.flood_ban_after || c->admit_rate != d.admit_rate ||
+        c->admit_burst != d.admit_burst)
+        return; /* tuned by the operator: theirs to keep */
+    memcpy(c->flood_rate, edge_rate, sizeof(edge_rate));
+    memcpy(c->flood_burst, edge_burst, sizeof(edge_burst));
+    c->flood_ban_after = EDGE_BAN_AFTER;
+    c->admit_rate = EDGE_ADMIT_RATE;
+    c->admit_burst = EDGE_ADMIT_BURST;
+}
+
 static void detect_config_of(const struct cfg_snapshot *s, struct det_config *out)
 {
     const struct det_config *dc = cfg_snapshot_section(s, "detect");
@@ -68,6 +98,7 @@ static void detect_config_of(const struct cfg_snapshot *s, struct det_config *ou
         *out = *dc;
     else
         det_config_defaults(out);
+    edge_defaults(out);
     /* general.shadow_mode is the operator's one switch for the whole product. */
     if (gen && gen->shadow_mode)
         out->shadow = true;

@@ -133,6 +133,8 @@ void det_bruteforce_response(struct det_msgctx *mc)
         return; /* provisional: the final answer is still to come */
     memcpy(user, p->user, sizeof(user));
     memset(p, 0, sizeof(*p));
+    /* Later detectors (enumeration) must know: the pending record is gone now. */
+    mc->auth_answer = true;
     if (m->status >= 200 && m->status < 300) {
         /* Learned trust is bounded in time and only widens budgets (see header). */
         mc->src->trusted_until = mc->now + c->trust_ms;
@@ -145,7 +147,10 @@ void det_bruteforce_response(struct det_msgctx *mc)
         return;
     det_note(mc);
     fails = det_window_add(&mc->src->auth_fail, mc->now, c->bf_window_ms, 1);
-    if (fails < c->bf_src_failures)
+    /* A source that logged in successfully is usually a site behind NAT: a few phones with
+     * a stale password must not get the whole site banned, so learned trust widens the
+     * threshold as it widens the other budgets. Guessing sources never earn it. */
+    if (fails < c->bf_src_failures * det_factor(mc))
         return;
     det_hit_init(&h, "det.bruteforce", "auth.bruteforce", &c->bruteforce, 90);
     h.reason = "password guessing";

@@ -23,6 +23,8 @@ void det_enum_response(struct det_msgctx *mc)
         return;
     if (m->status == 403) {
         /* A 403 after credentials is a brute-force failure, not a missing user. */
+        if (mc->auth_answer)
+            return;
         for (unsigned i = 0; i < DET_PENDING; i++)
             if (src->pend[i].txn)
                 return;
@@ -36,7 +38,10 @@ void det_enum_response(struct det_msgctx *mc)
     }
     det_note(mc);
     n = det_set_add(src->enum_users, &src->n_enum_users, DET_MAX_TARGETS, det_hash32(e, user));
-    if (n < c->enum_users)
+    /* Learned trust (a source that logged in) widens this like every budget: a site behind
+     * NAT whose phones retry with stale passwords in parallel sees 403s the pending-request
+     * table (two per source) cannot all match to their credentials. */
+    if (n < c->enum_users * det_factor(mc))
         return;
     det_hit_init(&h, "det.enumeration", "scan.enumeration", &c->enumeration, 90);
     h.reason = "user enumeration";

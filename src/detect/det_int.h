@@ -203,6 +203,7 @@ struct det_msgctx {
     char target_buf[DET_USER_MAX]; /* a hit's target that must outlive a detector's frame */
     int cred_state;                /* 0 not parsed yet, 1 present, -1 absent */
     bool ring_done;                /* this message's excerpt is in the evidence ring */
+    bool auth_answer;              /* response: it answers a request that carried credentials */
     struct sip_digest cred;
     struct det_hit ban_hit; /* the strongest ban hit, applied once in finish() */
 };

@@ -14,6 +14,16 @@
  *     accepts it: the PBX will answer 404 again, which is rewritten again - to the client
  *     that is exactly "wrong password").
  *
+ * OPTIONS to a user tells the same story (200 for a real user, 404 for a missing one), and
+ * carries no credentials: its "missing user" answers become a bodiless "200 OK" with the same
+ * headers, as a real user's answer.
+ *
+ * A PBX that routes INVITEs to its users before authenticating them answers an
+ * unauthenticated INVITE to a real but unregistered user with 480: next to the challenge
+ * that now answers missing users, that 480 gives the user away. So a 480 to an INVITE that
+ * carried no credentials (no pending credentials matched it) from a source without learned
+ * trust is rewritten into the same challenge; a caller with credentials still gets the 480.
+ *
  * Limits (docs/detection.md): header order/casing differences between the PBX's 404 and 401
  * templates remain visible; a PBX that answers missing users with 403 after authentication
  * needs no shielding; until the PBX has sent one real challenge, realm falls back to
@@ -147,11 +157,15 @@ void det_shield_response(struct det_msgctx *mc)
     bool ok = true;
     int n;
 
-    if (!e->cfg.shield || (m->status != 404 && m->status != 484 && m->status != 604))
+    bool unavailable = m->status == 480 && m->cseq_method == SIP_METHOD_INVITE &&
+                       !mc->auth_answer && !mc->learned_trust;
+    if (!e->cfg.shield ||
+        (m->status != 404 && m->status != 484 && m->status != 604 && !unavailable))
         return;
     if (cm != SIP_METHOD_REGISTER && cm != SIP_METHOD_INVITE && cm != SIP_METHOD_SUBSCRIBE &&
-        cm != SIP_METHOD_MESSAGE)
+        cm != SIP_METHOD_MESSAGE && cm != SIP_METHOD_OPTIONS)
         return;
+    bool options = cm == SIP_METHOD_OPTIONS;
     k = cm == SIP_METHOD_REGISTER ? 0 : 1;
     /* Use the other challenge's shape when this one was never seen. */
     int src_k = e->chal[k].learned ? k : e->chal[1 - k].learned ? 1 - k : -1;
@@ -169,8 +183,9 @@ void det_shield_response(struct det_msgctx *mc)
     make_nonce(mc, src_k >= 0 ? e->chal[src_k].nonce_kind : 0,
                src_k >= 0 ? e->chal[src_k].nonce_len : 32, nonce);
 
-    const char *sl =
-        k ? "SIP/2.0 407 Proxy Authentication Required\r\n" : "SIP/2.0 401 Unauthorized\r\n";
+    const char *sl = options ? "SIP/2.0 200 OK\r\n"
+                     : k     ? "SIP/2.0 407 Proxy Authentication Required\r\n"
+                             : "SIP/2.0 401 Unauthorized\r\n";
     ok = append(v->rewrite, sizeof(v->rewrite), &len, sl, strlen(sl));
     for (unsigned i = 0; ok && i < m->nhdrs; i++) {
         const struct sip_hdr *hd = &m->hdrs[i];
@@ -196,7 +211,8 @@ void det_shield_response(struct det_msgctx *mc)
     }
     if (n < 0 || (size_t)n >= sizeof(line))
         return;
-    ok = ok && append(v->rewrite, sizeof(v->rewrite), &len, line, (size_t)n);
+    if (!options)
+        ok = ok && append(v->rewrite, sizeof(v->rewrite), &len, line, (size_t)n);
     ok = ok && append(v->rewrite, sizeof(v->rewrite), &len, "Content-Length: 0\r\n\r\n", 21);
     if (!ok) {
         v->rewrite_len = 0;
@@ -207,7 +223,8 @@ void det_shield_response(struct det_msgctx *mc)
     det_hit_init(&h, "det.shield", "scan.shielded", NULL, 0);
     h.action = DET_PASS;
     h.sev = EV_SEV_INFO;
-    h.reason = "missing-user answer rewritten to a challenge";
+    h.reason = options ? "missing-user answer rewritten to 200 OK"
+                       : "missing-user answer rewritten to a challenge";
     h.target = det_target_user(m);
     h.ev[h.nev++] = EV_KV_I("status", m->status);
     det_hit(mc, &h);

@@ -91,6 +91,7 @@ struct fraud_engine {
     int32_t *call_buckets;
     uint32_t call_mask, n_calls, call_cap;
     int32_t call_free;
+    int32_t call_last; /* one-entry lookup cache, -1 when empty */
     uint32_t tick_cursor;
     /* Local-time cache: schedule lookups for instants in the same UTC minute reuse it
      * (every zone changes offset on a minute boundary). */

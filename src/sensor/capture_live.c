@@ -64,8 +64,8 @@ int cap_live_open(const struct cap_live_opts *o, struct cap_live **out, char *er
     (void)pcap_set_immediate_mode(c->p, 1);
     (void)pcap_set_timeout(c->p, 100);
     if (o->buffer_size)
-        (void)pcap_set_buffer_size(c->p, (int)(o->buffer_size > (1u << 30) ? (1u << 30)
-                                                                            : o->buffer_size));
+        (void)pcap_set_buffer_size(
+            c->p, (int)(o->buffer_size > (1u << 30) ? (1u << 30) : o->buffer_size));
     st = pcap_activate(c->p);
     if (st < 0) {
         rc = fail(c->p, activate_errno(st), o->iface, err, errcap);
@@ -120,8 +120,8 @@ static void on_pkt(u_char *user, const struct pcap_pkthdr *h, const u_char *byte
     c->fn(&f, c->ctx);
 }
 
-int cap_live_poll(struct cap_live *c, int timeout_ms, int max, cap_live_fn fn, void *ctx,
-                  char *err, size_t errcap)
+int cap_live_poll(struct cap_live *c, int timeout_ms, int max, cap_live_fn fn, void *ctx, char *err,
+                  size_t errcap)
 {
     struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
     int n = poll(&pfd, 1, timeout_ms);

@@ -68,8 +68,7 @@ int sensor_config_load(const struct cfg_node *section, struct cfg_diag *d, void 
         CFG_FIELD_RANGE(struct sensor_in, max_flows, "max_flows", INT, 16, 1 << 20),
         CFG_FIELD_RANGE(struct sensor_in, flow_buffer, "flow_buffer", SIZE, 65536, 16u << 20),
         CFG_FIELD_RANGE(struct sensor_in, max_fragments, "max_fragments", INT, 1, 65536),
-        CFG_FIELD_RANGE(struct sensor_in, stats_ms, "stats_interval", DURATION, 0,
-                        86400000),
+        CFG_FIELD_RANGE(struct sensor_in, stats_ms, "stats_interval", DURATION, 0, 86400000),
     };
     struct sensor_config *c = calloc(1, sizeof(*c));
     struct sensor_in in;

@@ -68,8 +68,7 @@ int sensor_new(const struct sensor_opts *o, struct det_engine *e, struct sensor 
         sensor_opts_defaults(&def);
         o = &def;
     }
-    if (o->npbx > SENSOR_MAX_PBX || (o->npbx && !o->pbx) ||
-        (!e && o->stage == SENSOR_STAGE_DETECT))
+    if (o->npbx > SENSOR_MAX_PBX || (o->npbx && !o->pbx) || (!e && o->stage == SENSOR_STAGE_DETECT))
         return -EINVAL;
     s = calloc(1, sizeof(*s));
     if (!s)
@@ -263,8 +262,14 @@ static void on_message(struct sensor *s, enum dir d, enum pbx_transport tp,
         det_on_request(s->e, &ctx, &s->m, now_ms(s), &s->v);
         report(s, SENSOR_CALL_REQUEST, tp, src, dst, src, 0, false);
     } else if (d == DIR_FROM_PBX) {
-        /* The PBX's answer is attributed to the client it goes to. */
+        /* The PBX's answer is attributed to the client it goes to. An answer to a banned
+         * client is not judged again: once enforced, its requests would not have reached the
+         * PBX, and judging it would re-ban (and escalate) the same scope per answer. */
         ctx.src = *dst;
+        if (ban_check(det_bans(s->e), dst, now_ms(s), NULL)) {
+            s->st.refused++;
+            return;
+        }
         det_on_response(s->e, &ctx, &s->m, now_ms(s), &s->v);
         report(s, SENSOR_CALL_RESPONSE, tp, src, dst, dst, 0, false);
     } else {

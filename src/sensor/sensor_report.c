@@ -185,8 +185,7 @@ void sensor_report_event(const struct sensor_event *ev, void *ctx)
             json_str_untrusted(w, ua, FIELD_MAX);
         }
         if (ev->call == SENSOR_CALL_MALFORMED)
-            json_kv_str(w, "error",
-                        ev->m && ev->m->err_reason ? ev->m->err_reason : "malformed");
+            json_kv_str(w, "error", ev->m && ev->m->err_reason ? ev->m->err_reason : "malformed");
         json_obj_end(w);
         emit_json_line(r);
         return;
@@ -280,8 +279,7 @@ void sensor_report_ban(const struct ban_entry *b, const char *evidence, size_t l
         ban_text_head(r->out, b);
 }
 
-void sensor_report_summary(struct sensor_report *r, const struct sensor_stats *st,
-                           double elapsed_s)
+void sensor_report_summary(struct sensor_report *r, const struct sensor_stats *st, double elapsed_s)
 {
     double rate = elapsed_s > 0 ? (double)st->messages / elapsed_s : 0;
 
@@ -339,8 +337,8 @@ void sensor_report_summary(struct sensor_report *r, const struct sensor_stats *s
     if (r->nrules) {
         fprintf(o, "\n%-28s %-7s %s\n", "rule", "action", "count");
         for (size_t i = 0; i < r->nrules; i++)
-            fprintf(o, "%-28s %-7s %llu\n", r->rules[i].rule,
-                    det_action_name(r->rules[i].action), (unsigned long long)r->rules[i].n);
+            fprintf(o, "%-28s %-7s %llu\n", r->rules[i].rule, det_action_name(r->rules[i].action),
+                    (unsigned long long)r->rules[i].n);
     }
     for (size_t i = 0; i < r->nkept; i++) {
         if (i == 0)

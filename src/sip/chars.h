@@ -22,9 +22,18 @@
 #define CC_LWS 0x1000u
 #define CC_TEL 0x2000u
 #define CC_HIGH 0x4000u
+#define CC_ALNUM 0x8000u /* ALPHA / DIGIT in one bit: one test per byte */
 
 extern const uint16_t sip_cc[256];
 
 #define CC_IS(c, cls) ((sip_cc[(unsigned char)(c)] & (cls)) != 0)
+
+/* First byte of [p, end) outside the class cls. */
+static inline const char *span_class(const char *p, const char *end, uint16_t cls)
+{
+    while (p < end && (sip_cc[(unsigned char)*p] & cls))
+        p++;
+    return p;
+}
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pbxguard/sip/headers.h"
+#include "scan.h"
 #include "sip_util.h"
 
 static const uint8_t list_special[256] = {[','] = 1, ['"'] = 1, ['<'] = 1};
@@ -40,7 +41,8 @@ int sip_list_next(struct sip_list_iter *it, struct slice *item)
         return -EMSGSIZE;
     const char *start = p;
     while (p < end) {
-        /* One table load per ordinary byte; only ',' '"' '<' need attention. */
+        /* Only ',' '"' '<' need attention: whole blocks without them are skipped first. */
+        p = skip_blocks(p, end, ',', '"', '<', false);
         while (p < end && !list_special[(unsigned char)*p])
             p++;
         if (p >= end || *p == ',')

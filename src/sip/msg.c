@@ -6,6 +6,11 @@
 #include <errno.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "hdr_table.h"
 #include "pbxguard/sip/headers.h"
 #include "pbxguard/sip/msg.h"
 #include "sip_util.h"
@@ -126,7 +131,21 @@ static const char *line_end(struct sip_msg *m, const char *p, const char *end, c
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     const uint64_t del = ones * 0x7f;
     while (p < end) {
-        if (end - p >= 8) {
+#if defined(__SSE2__)
+        /* Sixteen bytes per step: a signed compare below 0x20 also catches 0x80..0xff. */
+        if (end - p >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i odd = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+                                       _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
+            unsigned hit = (unsigned)_mm_movemask_epi8(odd);
+            if (!hit) {
+                p += 16;
+                continue;
+            }
+            p += __builtin_ctz(hit);
+        } else
+#endif
+            if (end - p >= 8) {
             uint64_t x, y, hit;
             memcpy(&x, p, 8);
             y = x ^ del;
@@ -424,8 +443,33 @@ static int parse_headers(struct parse_ctx *c, const char *p, const char **body)
         }
         /* Header name: a token, then optional whitespace, then ':' (RFC 3261 §7.3.1). */
         const char *q = p;
-        while (q < end && CC_IS(*q, CC_TOKEN))
-            q++;
+        enum sip_hdr_id id = SIP_HDR_OTHER;
+        bool compact = false;
+#if defined(__SSE2__)
+        /*
+         * Fast path for a known name written right before the colon: the name found by one
+         * compare of sixteen bytes with ':' is classified and confirmed in full, and a known
+         * name is made of letters and '-' only, so it is a valid token.
+         */
+        if (end - p >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            unsigned hit = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
+            if (hit) {
+                unsigned n = (unsigned)__builtin_ctz(hit);
+                if (n > 0) {
+                    id = sip_hdr_classify(p, n, &compact);
+                    if (id != SIP_HDR_OTHER)
+                        q = p + n;
+                }
+            }
+        }
+#endif
+        if (q == p) {
+            while (q < end && CC_IS(*q, CC_TOKEN))
+                q++;
+            if (q > p && (size_t)(q - p) <= SIP_MAX_HDR_NAME_LEN)
+                id = sip_hdr_classify(p, (size_t)(q - p), &compact);
+        }
         if (q == p) {
             if (CC_IS(*p, CC_WS))
                 return fail(c, -EBADMSG, p, "folded line without header");
@@ -464,8 +508,6 @@ static int parse_headers(struct parse_ctx *c, const char *p, const char **body)
             return fail(c, -EMSGSIZE, p, "header line too long");
         if (m->nhdrs >= SIP_MAX_HEADERS)
             return fail(c, -EMSGSIZE, p, "too many headers");
-        bool compact;
-        enum sip_hdr_id id = sip_hdr_lookup(name, &compact);
         struct sip_hdr *h = &m->hdrs[m->nhdrs];
         h->name = name;
         h->value = trim_lws(slice_range(v, eol));
@@ -504,6 +546,8 @@ static int check_vias(struct parse_ctx *c)
     while ((rc = sip_value_next(&it, &item)) > 0) {
         if (++m->via_count > SIP_MAX_VIA)
             return fail(c, -EMSGSIZE, item.p, "too many Via values");
+        if (m->via_count <= SIP_MSG_VIA_CACHE)
+            m->via_items[m->via_count - 1] = item;
         if (m->via_count == 1) {
             struct sip_via *v = &m->via0;
             int vr = sip_via_parse(v, item);
@@ -538,30 +582,33 @@ static int check_addr(struct parse_ctx *c, enum sip_hdr_id id, struct sip_name_a
  * or ';' ambiguity) is refused rather than guessed, since the registrar and this parser
  * could otherwise bind different addresses.
  */
-static int check_contacts(struct parse_ctx *c)
+static int check_contacts(struct parse_ctx *c, unsigned *ncontacts)
 {
     struct sip_msg *m = c->m;
     struct sip_value_iter it;
     struct slice item;
-    struct sip_name_addr na;
+    struct sip_name_addr spare;
     int rc;
     unsigned n = 0;
     bool star = false;
     sip_value_iter_init(&it, m, SIP_HDR_CONTACT);
     while ((rc = sip_value_next(&it, &item)) > 0) {
-        int pr = sip_name_addr_parse(&na, item);
+        /* The first few are parsed straight into the cache sip_msg_contact() reads. */
+        struct sip_name_addr *na = n < SIP_MSG_CONTACT_CACHE ? &m->contacts[n] : &spare;
+        int pr = sip_name_addr_parse(na, item);
         if (pr < 0)
             return fail(c, pr == -EMSGSIZE ? pr : -EBADMSG, item.p, "bad Contact");
         /* RFC 3261 §10.2.2: "*" only alone. */
-        if (n > 0 && (na.star || star))
+        if (n > 0 && (na->star || star))
             return fail(c, -EBADMSG, item.p, "Contact * mixed with other values");
-        star = na.star;
-        m->anomalies |= na.anomalies;
+        star = na->star;
+        m->anomalies |= na->anomalies;
         n++;
     }
     if (rc < 0)
         return fail(c, rc == -EMSGSIZE ? rc : -EBADMSG, m->hdrs[m->first[SIP_HDR_CONTACT]].value.p,
                     "bad Contact");
+    *ncontacts = n;
     return 0;
 }
 
@@ -597,11 +644,14 @@ static int check_mandatory(struct parse_ctx *c)
         return rc;
     if (m->is_request && m->method == SIP_METHOD_REGISTER && slice_present(m->to.tag))
         anom(m, SIP_ANOM_TO_TAG_ON_REQUEST);
-    rc = check_contacts(c);
+    unsigned ncontacts;
+    rc = check_contacts(c, &ncontacts);
     if (rc < 0)
         return rc;
-    /* Only now are the three complete and consistent with a successful parse. */
+    /* Only now are the caches complete and consistent with a successful parse. */
     m->cached = SIP_CACHE_FROM | SIP_CACHE_TO | SIP_CACHE_VIA0;
+    m->nvia_items = (uint8_t)(m->via_count < SIP_MSG_VIA_CACHE ? m->via_count : SIP_MSG_VIA_CACHE);
+    m->ncontacts = (uint8_t)(ncontacts < SIP_MSG_CONTACT_CACHE ? ncontacts : SIP_MSG_CONTACT_CACHE);
     return 0;
 }
 
@@ -655,7 +705,6 @@ static void msg_reset(struct sip_msg *m, const uint8_t *buf, size_t len)
     m->reason = SLICE_NULL;
     m->nhdrs = 0;
     memset(m->first, 0xff, sizeof(m->first));
-    memset(m->last, 0xff, sizeof(m->last));
     memset(m->count, 0, sizeof(m->count));
     m->content_length = -1;
     m->max_forwards = -1;
@@ -666,6 +715,8 @@ static void msg_reset(struct sip_msg *m, const uint8_t *buf, size_t len)
     m->call_id = SLICE_NULL;
     m->body = SLICE_NULL;
     m->cached = 0;
+    m->nvia_items = 0;
+    m->ncontacts = 0;
     m->anomalies = 0;
     m->err_off = 0;
     m->err_reason = NULL;

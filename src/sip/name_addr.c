@@ -36,9 +36,9 @@ static int header_params(struct sip_name_addr *na, struct slice params)
     return rc;
 }
 
-int sip_name_addr_parse(struct sip_name_addr *na, struct slice item)
+/* The parse proper; *uri_done tells whether sip_uri_parse() wrote na->uri. */
+static int parse_name_addr(struct sip_name_addr *na, struct slice item, bool *uri_done)
 {
-    memset(na, 0, sizeof(*na));
     struct slice s = trim_lws(item);
     int rc;
     if (!s.p || s.len == 0)
@@ -93,6 +93,7 @@ int sip_name_addr_parse(struct sip_name_addr *na, struct slice item)
             return -EBADMSG;
     }
     rc = sip_uri_parse(&na->uri, na->uri_raw);
+    *uri_done = true;
     na->anomalies |= na->uri.anomalies;
     if (rc < 0)
         return rc;
@@ -103,6 +104,28 @@ int sip_name_addr_parse(struct sip_name_addr *na, struct slice item)
             return rc;
     }
     return 0;
+}
+
+int sip_name_addr_parse(struct sip_name_addr *na, struct slice item)
+{
+    /*
+     * Every field is written on every return, as by a memset of *na, but the URI (the
+     * bulk of the struct) only once: sip_uri_parse() writes all of it when it runs.
+     */
+    bool uri_done = false;
+    na->star = false;
+    na->bracketed = false;
+    na->display = SLICE_NULL;
+    na->uri_raw = SLICE_NULL;
+    na->params = SLICE_NULL;
+    na->tag = SLICE_NULL;
+    na->expires = SLICE_NULL;
+    na->q = SLICE_NULL;
+    na->anomalies = 0;
+    int rc = parse_name_addr(na, item, &uri_done);
+    if (!uri_done)
+        memset(&na->uri, 0, sizeof(na->uri));
+    return rc;
 }
 
 int sip_msg_name_addr(const struct sip_msg *m, enum sip_hdr_id id, unsigned i,
@@ -145,5 +168,28 @@ int sip_msg_to(const struct sip_msg *m, struct sip_name_addr *na)
 
 int sip_msg_contact(const struct sip_msg *m, unsigned i, struct sip_name_addr *na)
 {
+    /* Validated by sip_msg_parse() from the same bytes: the copy equals a fresh parse. */
+    if (i < m->ncontacts) {
+        *na = m->contacts[i];
+        return 0;
+    }
+    /* A cache with room to spare holds every Contact value of the message. */
+    if (m->cached && m->ncontacts < SIP_MSG_CONTACT_CACHE)
+        return -ENOENT;
     return sip_msg_name_addr(m, SIP_HDR_CONTACT, i, na);
+}
+
+const struct sip_name_addr *sip_msg_from_get(const struct sip_msg *m)
+{
+    return (m->cached & SIP_CACHE_FROM) ? &m->from : NULL;
+}
+
+const struct sip_name_addr *sip_msg_to_get(const struct sip_msg *m)
+{
+    return (m->cached & SIP_CACHE_TO) ? &m->to : NULL;
+}
+
+const struct sip_name_addr *sip_msg_contact_get(const struct sip_msg *m, unsigned i)
+{
+    return i < m->ncontacts ? &m->contacts[i] : NULL;
 }

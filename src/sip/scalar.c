@@ -54,6 +54,13 @@ int sip_cseq_parse(struct sip_cseq *c, struct slice value)
 
 int sip_msg_cseq(const struct sip_msg *m, struct sip_cseq *c)
 {
+    /* A successful parse validated the first CSeq and refused conflicting copies. */
+    if (m->cached && m->count[SIP_HDR_CSEQ] > 0) {
+        c->num = m->cseq_num;
+        c->method = m->cseq_method;
+        c->method_name = m->cseq_method_name;
+        return 0;
+    }
     const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_CSEQ, 0);
     if (!h)
         return -ENOENT;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "chars.h"
 #include "pbxguard/core/slice.h"
@@ -14,11 +15,34 @@
 /* ASCII lower-casing table (hdr_table.c). */
 extern const uint8_t sip_lower[256];
 
-/* s equals lit, a lower-case ASCII literal of n bytes, ignoring ASCII case. */
+/*
+ * s equals lit, a lower-case ASCII literal of n bytes, ignoring ASCII case. The literals
+ * hold only letters and bytes below 0x40 ('-', '/', '.', digits), so one word compare
+ * does: a literal byte with bit 6 set is a letter and accepts the input byte OR 0x20
+ * (only its two cases match); any other literal byte must match exactly.
+ */
 static inline bool eq_lower(struct slice s, const char *lit, size_t n)
 {
     if (s.len != n)
         return false;
+    if (n >= 4 && n <= 8) {
+        uint32_t x0, x1, l0, l1;
+        memcpy(&x0, s.p, 4);
+        memcpy(&x1, s.p + n - 4, 4);
+        memcpy(&l0, lit, 4);
+        memcpy(&l1, lit + n - 4, 4);
+        return (((x0 | ((l0 >> 1) & 0x20202020u)) ^ l0) |
+                ((x1 | ((l1 >> 1) & 0x20202020u)) ^ l1)) == 0;
+    }
+    if (n > 8 && n <= 16) {
+        uint64_t x0, x1, l0, l1;
+        const uint64_t m = 0x2020202020202020ull;
+        memcpy(&x0, s.p, 8);
+        memcpy(&x1, s.p + n - 8, 8);
+        memcpy(&l0, lit, 8);
+        memcpy(&l1, lit + n - 8, 8);
+        return (((x0 | ((l0 >> 1) & m)) ^ l0) | ((x1 | ((l1 >> 1) & m)) ^ l1)) == 0;
+    }
     for (size_t i = 0; i < n; i++)
         if (sip_lower[(unsigned char)s.p[i]] != (unsigned char)lit[i])
             return false;
@@ -81,10 +105,7 @@ static inline bool is_token(struct slice s)
 {
     if (s.len == 0)
         return false;
-    for (size_t i = 0; i < s.len; i++)
-        if (!CC_IS(s.p[i], CC_TOKEN))
-            return false;
-    return true;
+    return span_class(s.p, s.p + s.len, CC_TOKEN) == s.p + s.len;
 }
 
 #endif

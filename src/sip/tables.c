@@ -67,11 +67,53 @@ enum sip_method sip_method_lookup(struct slice t)
     /* RFC 3261 §7.1: the method is case-sensitive, so an exact compare. */
     if (t.len < 3 || t.len > 9)
         return SIP_METHOD_UNKNOWN;
-    for (int i = 1; i < SIP_METHOD_COUNT; i++) {
-        const char *n = method_names[i];
-        if (n[0] == t.p[0] && strlen(n) == t.len && memcmp(n, t.p, t.len) == 0)
-            return (enum sip_method)i;
+    /* At most two methods share a (first letter, length): pick them, then compare fully. */
+    enum sip_method a = SIP_METHOD_UNKNOWN, b = SIP_METHOD_UNKNOWN;
+    switch (t.p[0]) {
+    case 'A':
+        a = SIP_METHOD_ACK;
+        break;
+    case 'B':
+        a = SIP_METHOD_BYE;
+        break;
+    case 'C':
+        a = SIP_METHOD_CANCEL;
+        break;
+    case 'I':
+        a = t.len == 6 ? SIP_METHOD_INVITE : SIP_METHOD_INFO;
+        break;
+    case 'M':
+        a = SIP_METHOD_MESSAGE;
+        break;
+    case 'N':
+        a = SIP_METHOD_NOTIFY;
+        break;
+    case 'O':
+        a = SIP_METHOD_OPTIONS;
+        break;
+    case 'P':
+        a = SIP_METHOD_PRACK;
+        b = SIP_METHOD_PUBLISH;
+        break;
+    case 'R':
+        a = SIP_METHOD_REGISTER;
+        b = SIP_METHOD_REFER;
+        break;
+    case 'S':
+        a = SIP_METHOD_SUBSCRIBE;
+        break;
+    case 'U':
+        a = SIP_METHOD_UPDATE;
+        break;
+    default:
+        return SIP_METHOD_UNKNOWN;
     }
+    if (a != SIP_METHOD_UNKNOWN && strlen(method_names[a]) == t.len &&
+        memcmp(method_names[a], t.p, t.len) == 0)
+        return a;
+    if (b != SIP_METHOD_UNKNOWN && strlen(method_names[b]) == t.len &&
+        memcmp(method_names[b], t.p, t.len) == 0)
+        return b;
     return SIP_METHOD_UNKNOWN;
 }
 
@@ -113,33 +155,15 @@ size_t sip_anomaly_fmt(uint64_t set, char *dst, size_t cap)
 
 enum sip_hdr_id sip_hdr_lookup(struct slice name, bool *compact)
 {
+    bool cf;
     if (compact)
         *compact = false;
-    if (name.len == 0 || name.len > SIP_MAX_HDR_NAME_LEN)
+    if (!name.p || name.len == 0 || name.len > SIP_MAX_HDR_NAME_LEN)
         return SIP_HDR_OTHER;
-    unsigned c = (unsigned char)slice_lower_ch(name.p[0]);
-    if (c < 'a' || c > 'z')
-        return SIP_HDR_OTHER;
-    if (name.len == 1) {
-        /* The single letter is the whole name, so this compare is the full compare. */
-        enum sip_hdr_id id = (enum sip_hdr_id)sip_hdr_compact[c - 'a'];
-        if (id != SIP_HDR_OTHER && compact)
-            *compact = true;
-        return id;
-    }
-    const uint8_t *b = sip_hdr_bucket[c - 'a'];
-    for (unsigned i = 0; i < SIP_HDR_BUCKET_MAX && b[i] != SIP_HDR_OTHER; i++) {
-        const struct sip_hdr_def *d = &sip_hdr_defs[b[i]];
-        if (d->len != name.len)
-            continue;
-        /* The whole name, every byte: a table hit alone is never a match. */
-        size_t k = 1;
-        while (k < name.len && sip_lower[(unsigned char)name.p[k]] == (unsigned char)d->lower[k])
-            k++;
-        if (k == name.len)
-            return (enum sip_hdr_id)b[i];
-    }
-    return SIP_HDR_OTHER;
+    enum sip_hdr_id id = sip_hdr_classify(name.p, name.len, &cf);
+    if (compact)
+        *compact = cf;
+    return id;
 }
 
 const char *sip_hdr_name(enum sip_hdr_id id)

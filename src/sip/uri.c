@@ -10,6 +10,7 @@
 #include "pbxguard/sip/limits.h"
 #include "pbxguard/sip/msg.h"
 #include "pbxguard/sip/uri.h"
+#include "scan.h"
 #include "sip_util.h"
 
 static int uri_fail(struct sip_uri *u, const char *at, const char *reason, int err)
@@ -44,26 +45,29 @@ static const char *check_chars(struct slice s, uint16_t cls, uint64_t *anomalies
     return NULL;
 }
 
+/* dotted-quad: four groups of 1-3 digits, each <= 255 (leading zeros accepted). */
 static bool ipv4_ok(struct slice s)
 {
-    unsigned parts = 0, digits = 0, val = 0;
-    for (size_t i = 0; i < s.len; i++) {
-        char ch = s.p[i];
-        if (ch == '.') {
-            if (digits == 0)
+    const char *p = s.p, *end = s.p + s.len;
+    for (unsigned part = 0; part < 4; part++) {
+        if (part > 0) {
+            if (p >= end || *p != '.')
                 return false;
-            parts++;
-            digits = 0;
-            val = 0;
-            continue;
+            p++;
         }
-        if (!CC_IS(ch, CC_DIGIT) || ++digits > 3)
+        unsigned d, v;
+        if (p >= end || (v = (unsigned)(unsigned char)*p - '0') > 9)
             return false;
-        val = val * 10 + (unsigned)(ch - '0');
-        if (val > 255)
+        p++;
+        for (unsigned k = 1; k < 3 && p < end && (d = (unsigned)(unsigned char)*p - '0') <= 9;
+             k++) {
+            v = v * 10 + d;
+            p++;
+        }
+        if (v > 255)
             return false;
     }
-    return digits > 0 && parts == 3;
+    return p == end;
 }
 
 /*
@@ -103,7 +107,7 @@ static bool hostname_ok(struct slice s)
     size_t label = 0;
     for (size_t i = 0; i < end; i++) {
         char ch = s.p[i];
-        if (CC_IS(ch, CC_ALPHA | CC_DIGIT))
+        if (CC_IS(ch, CC_ALNUM))
             continue; /* the common case: one table test per byte */
         if (ch == '.') {
             if (i == label || s.p[i - 1] == '-')
@@ -138,7 +142,7 @@ int sip_hostport_parse(struct slice s, struct slice *host, enum sip_host_type *t
         if (!hend)
             hend = end;
         struct slice h = slice_range(p, hend);
-        if (ipv4_ok(h))
+        if (CC_IS(*p, CC_DIGIT) && ipv4_ok(h))
             *type = SIP_HOST_IPV4;
         else if (hostname_ok(h))
             *type = SIP_HOST_NAME;
@@ -214,6 +218,8 @@ int sip_param_next(struct sip_param_iter *it, struct sip_param *out)
             if (!p)
                 return -EBADMSG;
         } else {
+            /* Stops are ';' and whitespace: blocks without candidates are skipped first. */
+            p = skip_blocks(p, end, ';', ';', ';', true);
             while (p < end && !(param_stop[(unsigned char)*p] & PS_VALUE))
                 p++;
         }
@@ -355,11 +361,23 @@ static int parse_uri_headers(struct sip_uri *u, struct slice h)
     return 0;
 }
 
-/* The bytes that end the hostport of a SIP URI. */
-static const uint8_t host_stop[256] = {[';'] = 1, ['?'] = 1};
-
+/* The hostport of a SIP URI ends at ';' or '?'. */
 static int parse_sip(struct sip_uri *u, const char *p, const char *end)
 {
+    /*
+     * Fast path for "user@": when the run of user characters stops at an '@', that '@' is
+     * the first one ('@' and ':' are not user characters; an escape is "%" HEX HEX) and
+     * there is no password, exactly what the general path below finds.
+     */
+    const char *x = span_class(p, end, CC_USER);
+    if (x > p && x < end && *x == '@') {
+        u->user = slice_range(p, x);
+        const char *bad = check_chars(u->user, CC_USER, &u->anomalies);
+        if (bad)
+            return uri_fail(u, bad, "bad user", -EBADMSG);
+        p = x + 1;
+        goto host;
+    }
     /* userinfo: the only unescaped '@' of a valid SIP URI ends it (user may hold ';' '?'). */
     const char *at = memchr(p, '@', (size_t)(end - p));
     if (at) {
@@ -379,6 +397,7 @@ static int parse_sip(struct sip_uri *u, const char *p, const char *end)
         }
         p = at + 1;
     }
+host:;
     const char *hp = p;
     if (p < end && *p == '[') {
         const char *rb = memchr(p, ']', (size_t)(end - p));
@@ -386,7 +405,8 @@ static int parse_sip(struct sip_uri *u, const char *p, const char *end)
             return uri_fail(u, p, "unterminated IPv6 reference", -EBADMSG);
         p = rb + 1;
     }
-    while (p < end && !host_stop[(unsigned char)*p])
+    p = skip_blocks(p, end, ';', '?', '?', false);
+    while (p < end && *p != ';' && *p != '?')
         p++;
     uint16_t port;
     if (sip_hostport_parse(slice_range(hp, p), &u->host, &u->host_type, &port) < 0)
@@ -460,8 +480,11 @@ int sip_uri_parse(struct sip_uri *u, struct slice s)
     /* RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
     if (!CC_IS(*p, CC_ALPHA))
         return uri_fail(u, p, "bad URI scheme", -EBADMSG);
-    while (p < end && (CC_IS(*p, CC_ALPHA | CC_DIGIT) || *p == '+' || *p == '-' || *p == '.'))
-        p++;
+    if (s.len > 4 && memcmp(p, "sip:", 4) == 0)
+        p += 3; /* the usual scheme, lower case: the loop below would stop at the same ':' */
+    else
+        while (p < end && (CC_IS(*p, CC_ALPHA | CC_DIGIT) || *p == '+' || *p == '-' || *p == '.'))
+            p++;
     if (p >= end || *p != ':')
         return uri_fail(u, p, "bad URI scheme", -EBADMSG);
     u->scheme_name = slice_range(s.p, p);

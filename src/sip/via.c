@@ -10,8 +10,7 @@ static const char *via_token(const char *p, const char *end, struct slice *tok, 
 {
     p = skip_lws(p, end);
     const char *t = p;
-    while (p < end && CC_IS(*p, CC_TOKEN))
-        p++;
+    p = span_class(p, end, CC_TOKEN);
     if (p == t)
         return NULL;
     *tok = slice_range(t, p);
@@ -102,12 +101,19 @@ int sip_via_parse(struct sip_via *v, struct slice item)
     if (!item.p)
         return -EBADMSG;
     const char *p = item.p, *end = item.p + item.len;
-    p = via_token(p, end, &v->protocol, true);
-    if (!p)
-        return -EBADMSG;
-    p = via_token(p, end, &v->version, true);
-    if (!p)
-        return -EBADMSG;
+    if (item.len > 8 && SLICE_IS(slice_make(p, 8), "sip/2.0/")) {
+        /* The usual spelling, without LWS around the slashes: what the tokens give. */
+        v->protocol = slice_make(p, 3);
+        v->version = slice_make(p + 4, 3);
+        p += 8;
+    } else {
+        p = via_token(p, end, &v->protocol, true);
+        if (!p)
+            return -EBADMSG;
+        p = via_token(p, end, &v->version, true);
+        if (!p)
+            return -EBADMSG;
+    }
     p = via_token(p, end, &v->transport, false);
     if (!p || p >= end || !CC_IS(*p, CC_LWS))
         return -EBADMSG;
@@ -124,8 +130,7 @@ int sip_via_parse(struct sip_via *v, struct slice item)
             return -EBADMSG;
         p = rb + 1;
     } else {
-        while (p < end && (CC_IS(*p, CC_HOST)))
-            p++;
+        p = span_class(p, end, CC_HOST);
     }
     uint16_t unused;
     if (sip_hostport_parse(slice_range(h, p), &v->host, &v->host_type, &unused) < 0)
@@ -163,9 +168,16 @@ int sip_msg_via(const struct sip_msg *m, unsigned i, struct sip_via *v)
         *v = m->via0;
         return 0;
     }
+    if (i < m->nvia_items)
+        return sip_via_parse(v, m->via_items[i]);
     struct slice item;
     int rc = sip_msg_value(m, SIP_HDR_VIA, i, &item);
     if (rc < 0)
         return rc;
     return sip_via_parse(v, item);
+}
+
+const struct sip_via *sip_msg_via0_get(const struct sip_msg *m)
+{
+    return (m->cached & SIP_CACHE_VIA0) ? &m->via0 : NULL;
 }

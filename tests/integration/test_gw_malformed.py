@@ -3,8 +3,8 @@
 
 Control first: each malformed message sent straight to Kamailio is received by it (its
 msg-received event route logs every message before parsing). Then the same messages are
-sent to the gateway, followed by a well-formed OPTIONS sentinel from the same source; once
-the sentinel has reached the PBX, none of the malformed messages may have.
+sent to the gateway (enforcing, not in shadow mode), followed by well-formed OPTIONS
+sentinels; once they have reached the PBX, none of the malformed messages may have.
 Structural cases by default; --control-bytes sends header values with NUL/control bytes.
 """
 import os
@@ -63,18 +63,21 @@ def main(h):
                            what="control: %s sent directly to reach the PBX" % name)
     h.log("control passed: every malformed message reaches an unprotected PBX")
 
+    # Enforcing (not shadow): dropping what is malformed is the gateway's job here.
     gw = gateway.Gateway(h, [("udp", gateway.GW_IP, None), ("tcp", gateway.GW_IP, None)],
-                         [pbx.uri("udp")]).start()
+                         [pbx.uri("udp")], shadow=False).start()
     gip, gport = gw.addr(t)
     sent = malformed("gw", t, (src_ip, 5060), h.args.control_bytes)
     for name, marker, data in sent:
         sipmsg.send_only(gip, gport, data, t, src=(src_ip, 0))
-    # Sentinels: well-formed requests from the same source after the malformed ones; when
-    # the second has reached the PBX, the gateway has handled everything sent before it.
+    # Sentinels: well-formed requests sent after the malformed ones; when the second has
+    # reached the PBX, the gateway has handled everything sent before it. They come from
+    # another address, which the malformed ones cannot have got banned.
+    sentinel_ip = "127.0.0.5"
     for i in range(2):
         sentinel = "pbxit-sentinel-%d-%s" % (i, os.urandom(4).hex())
-        opt = sipmsg.options(gip, gport, t, call_id=sentinel, local=(src_ip, 5060))
-        sipmsg.exchange(gip, gport, opt, t, timeout=1.0, src=(src_ip, 0))
+        opt = sipmsg.options(gip, gport, t, call_id=sentinel, local=(sentinel_ip, 5060))
+        sipmsg.exchange(gip, gport, opt, t, timeout=1.0, src=(sentinel_ip, 0))
         harness.wait_until(lambda: pbx.received_containing(sentinel.encode()), 5,
                            what="sentinel OPTIONS to pass through the gateway")
     leaked = [name for name, marker, _ in sent if pbx.received_containing(marker.encode())]

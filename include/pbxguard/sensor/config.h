@@ -36,12 +36,12 @@ struct sensor_config {
     const char *interface; /* NULL: none configured */
     struct pbx_addr pbx[SENSOR_MAX_PBX];
     size_t npbx;
-    const char *filter;   /* BPF; default SENSOR_DEFAULT_FILTER */
-    uint64_t buffer_size; /* bytes; default 16 MiB */
-    bool promiscuous;     /* default true (a mirror port carries others' traffic) */
-    bool enforce;         /* default true */
-    unsigned max_flows;   /* default 4096 */
-    size_t flow_buffer;   /* default 128 KiB */
+    const char *filter;        /* BPF; default SENSOR_DEFAULT_FILTER */
+    uint64_t buffer_size;      /* bytes; default 16 MiB */
+    bool promiscuous;          /* default true (a mirror port carries others' traffic) */
+    bool enforce;              /* default true */
+    unsigned max_flows;        /* default 4096 */
+    size_t flow_buffer;        /* default 128 KiB */
     unsigned max_fragments;    /* default 256 */
     int64_t stats_interval_ms; /* default 60 s; 0 = never */
 };

@@ -92,11 +92,11 @@ struct sensor_stats {
     uint64_t non_sip;      /* payloads that are not SIP (TLS included) */
     uint64_t keepalives;   /* CRLF keep-alives */
     uint64_t framing_errors;
-    uint64_t messages;  /* SIP messages handed to the parser */
-    uint64_t requests;  /* parsed requests */
-    uint64_t responses; /* parsed responses */
-    uint64_t malformed; /* refused by the parser */
-    uint64_t refused;   /* packets det_admit refused (banned, budget, geo, lockdown) */
+    uint64_t messages;         /* SIP messages handed to the parser */
+    uint64_t requests;         /* parsed requests */
+    uint64_t responses;        /* parsed responses */
+    uint64_t malformed;        /* refused by the parser */
+    uint64_t refused;          /* packets det_admit refused (banned, budget, geo, lockdown) */
     uint64_t client_responses; /* responses sent to the PBX: counted, not judged */
     uint64_t events;           /* decisions other than pass */
     int64_t first_us, last_us; /* capture time span */

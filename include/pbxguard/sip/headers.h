@@ -77,6 +77,18 @@ PBX_WUR int sip_msg_from(const struct sip_msg *m, struct sip_name_addr *na);
 PBX_WUR int sip_msg_to(const struct sip_msg *m, struct sip_name_addr *na);
 /* i-th Contact value across Contact headers. "*" gives na->star and an empty URI. */
 PBX_WUR int sip_msg_contact(const struct sip_msg *m, unsigned i, struct sip_name_addr *na);
+/*
+ * Borrowing forms of the above for the values a successful sip_msg_parse() validated and
+ * kept (msg.h: from, to, via0, contacts[]): a pointer into *m, valid while m is neither
+ * parsed again nor freed, so the hot path copies nothing. NULL when the parse failed or
+ * the value is absent; sip_msg_contact_get() also returns NULL for i >= m->ncontacts, so
+ * a caller that may meet more than SIP_MSG_CONTACT_CACHE values falls back to
+ * sip_msg_contact() (which returns the same values).
+ */
+const struct sip_name_addr *sip_msg_from_get(const struct sip_msg *m);
+const struct sip_name_addr *sip_msg_to_get(const struct sip_msg *m);
+const struct sip_via *sip_msg_via0_get(const struct sip_msg *m);
+const struct sip_name_addr *sip_msg_contact_get(const struct sip_msg *m, unsigned i);
 /* i-th value of any name-addr list header (Route, Record-Route, Path, ...). */
 PBX_WUR int sip_msg_name_addr(const struct sip_msg *m, enum sip_hdr_id id, unsigned i,
                               struct sip_name_addr *na);

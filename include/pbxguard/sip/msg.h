@@ -209,6 +209,14 @@ struct sip_hdr {
 #define SIP_CACHE_TO 2u
 #define SIP_CACHE_VIA0 4u
 
+/*
+ * Values a successful parse keeps for the accessors: the first SIP_MSG_VIA_CACHE Via value
+ * slices (sip_msg_via() then needs no comma-list walk) and the first SIP_MSG_CONTACT_CACHE
+ * Contact values, which the parser validates anyway (sip_msg_contact() copies them).
+ */
+#define SIP_MSG_VIA_CACHE 8u
+#define SIP_MSG_CONTACT_CACHE 4u
+
 /* Parse flags. */
 #define SIP_PARSE_DATAGRAM 0u /* RFC 3261 §18.3: body = rest of datagram, CL optional */
 #define SIP_PARSE_STREAM 1u   /* one framed message: Content-Length mandatory and exact */
@@ -236,7 +244,7 @@ struct sip_msg {
     struct sip_hdr hdrs[SIP_MAX_HEADERS];
     uint16_t nhdrs;
     uint16_t first[SIP_HDR_COUNT]; /* first index per id, SIP_HDR_END if absent */
-    uint16_t last[SIP_HDR_COUNT];
+    uint16_t last[SIP_HDR_COUNT];  /* last index per id, valid where first[id] is not END */
     uint16_t count[SIP_HDR_COUNT];
 
     /* Parsed eagerly. */
@@ -258,6 +266,11 @@ struct sip_msg {
     struct sip_name_addr from;
     struct sip_name_addr to;
     struct sip_via via0;
+    /* Also valid only after a successful parse (both counts are 0 otherwise). */
+    uint8_t nvia_items; /* min(via_count, SIP_MSG_VIA_CACHE) */
+    uint8_t ncontacts;  /* min(Contact values, SIP_MSG_CONTACT_CACHE) */
+    struct slice via_items[SIP_MSG_VIA_CACHE];
+    struct sip_name_addr contacts[SIP_MSG_CONTACT_CACHE];
 
     uint64_t anomalies; /* bit (1ull << enum sip_anomaly) */
 

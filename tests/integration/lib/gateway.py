@@ -37,10 +37,16 @@ class Gateway:
     section (indented by two spaces), e.g. tls_section() or health_section().
     tcp_fallback: the upstreams go into the file (gateway.upstreams) with tcp_fallback, so
     messages too large for UDP reach the PBX over TCP (RFC 3261 §18.1.1); otherwise they
-    are given with --upstream on the command line."""
+    are given with --upstream on the command line.
+    shadow: general.shadow_mode, on by default: these tests exercise the proxy, and 300
+    phones behind one address registering at 200/s look like enumeration and flooding to
+    the detectors, which then record what they would do (events with "shadow": true) but
+    enforce nothing. Tests of what the gateway blocks pass shadow=False.
+    The kernel's nftables are never touched (ban.nftables.enabled: false): a ban there would
+    reach every other test and the host itself."""
 
     def __init__(self, h, listen, upstreams, gateway_config="", name="gateway", log_level="debug",
-                 tcp_fallback=False):
+                 tcp_fallback=False, shadow=True):
         if not h.pbxguard or not os.access(h.pbxguard, os.X_OK):
             raise harness.TestFailure("no pbxguard binary (pass --pbxguard PATH)")
         self.h = h
@@ -61,7 +67,9 @@ class Gateway:
         self.tcp_fallback = tcp_fallback
         self.config_path = os.path.join(self.dir, "pbxguard.yaml")
         with open(self.config_path, "w") as f:
-            f.write("general:\n  data_dir: %s\n" % self.data_dir)
+            f.write("general:\n  data_dir: %s\n  shadow_mode: %s\n"
+                    % (self.data_dir, "true" if shadow else "false"))
+            f.write("ban:\n  nftables:\n    enabled: false\n")
             f.write("log:\n  level: %s\n  destination: stderr\n" % log_level)
             f.write("events:\n  destination: %s\n  flush_interval: 250ms\n" % self.events_path)
             if tcp_fallback:

@@ -78,7 +78,7 @@ def register(h, front, transport, users, name="register", rate=200, expect_ok=Tr
              local_ip=PHONE_IP):
     """REGISTERs every user (digest auth) through front.
 
-    expect_ok True: all must succeed; False: all must fail; None: just report.
+    expect_ok True: all must succeed; False: none may succeed; None: just report.
     """
     inf = sipp.csv_for(h, name, users)
     timeout = max(10, len(users) // 20 + 10) if expect_ok is not None else 4
@@ -90,9 +90,10 @@ def register(h, front, transport, users, name="register", rate=200, expect_ok=Tr
         return r
     if expect_ok:
         sipp.expect_all(r, len(users), "REGISTER of %d users over %s" % (len(users), transport))
-    elif r.successful != 0 or r.failed != len(users):
-        raise harness.TestFailure("REGISTER with wrong passwords over %s: %r, want all %d "
-                                  "to fail" % (transport, r, len(users)))
+    elif r.successful != 0:
+        # Refused (401/403) or dropped by a gateway that has seen enough: none may succeed.
+        raise harness.TestFailure("REGISTER with wrong passwords over %s: %r, want none of "
+                                  "%d to succeed" % (transport, r, len(users)))
     return r
 
 
