@@ -9,7 +9,9 @@ registrar (tests/integration/kamailio/registrar.cfg.in):
   kamailio  bench/gateway/kamailio-edge.cfg.in: sanity, pike + htable bans, scanner UA
             drop, Path / Record-Route, stateless forwarding (forward())
   kamailio-tm  the same configuration, relaying statefully (tm, t_relay())
-  pbxguard  pbxguard gateway --listen udp:... --upstream udp:...
+  pbxguard  pbxguard gateway --listen udp:... --upstream udp:..., shadow mode (the
+            detectors run on every message but enforce nothing: all the load comes from
+            one address) and nftables off
 
 For each step the proxy's CPU (every thread of every process in its session; Kamailio's
 several processes are summed) is read from /proc before and after the SIPp run.

@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "config_sections.h"
 #include "gateway_daemon.h"
+#include "gateway_fraud.h"
 #include "gateway_hooks.h"
 #include "pbxguard/core/addr.h"
 #include "pbxguard/core/config.h"
@@ -438,6 +439,8 @@ static void on_sighup(void *ctx, int signo)
         reload_listeners(g, gc);
         if (apply_config(g, gc, false) < 0)
             log_error("gateway: reload: proxy settings rejected");
+        if (gw_fraud_reload(s, NULL) < 0)
+            log_error("gateway: reload: fraud policy rejected");
         else
             health_arm(g);
         log_info("gateway: configuration reloaded (generation %llu)",
@@ -673,6 +676,12 @@ int cmd_gateway(int argc, char **argv)
         log_error("gateway: proxy set-up failed");
         goto out;
     }
+    char ferr[256];
+    if ((rc = gw_fraud_open(snap, data_dir, g->net, g->px, ferr, sizeof(ferr))) < 0) {
+        log_error("gateway: %s", ferr[0] ? ferr : strerror(-rc));
+        exit_code = 2;
+        goto out;
+    }
     net_timer_init(&g->health_timer, on_health_timer, g);
     net_timer_init(&g->health_timeout, on_health_timeout, g);
     health_arm(g);
@@ -696,6 +705,7 @@ int cmd_gateway(int argc, char **argv)
     if (pid_file)
         (void)unlink(pid_file);
 out:
+    gw_fraud_close();
     if (snap)
         cfg_snapshot_unref(snap);
     net_free(g->net);

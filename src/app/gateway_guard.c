@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "gateway_fraud.h"
 #include "gateway_guard.h"
 #include "pbxguard/core/clock.h"
 #include "pbxguard/core/config.h"
@@ -70,7 +71,7 @@ void gw_guard_stats_get(const struct gw_guard *g, struct gw_guard_stats *out)
  */
 static const unsigned edge_rate[5] = {600, 400, 100, 200, 200};
 static const unsigned edge_burst[5] = {3000, 2000, 400, 1000, 1000};
-#define EDGE_BAN_AFTER 6000u
+#define EDGE_BAN_AFTER 1000u
 #define EDGE_ADMIT_RATE 1500u
 #define EDGE_ADMIT_BURST 6000u
 
@@ -170,6 +171,7 @@ static int open_ctl(struct gw_guard *g, const char *data_dir, char *err, size_t 
         return rc;
     }
     if ((rc = ctl_register_detect(g->ctl, g->rt->engine)) < 0 ||
+        (rc = gw_fraud_ctl_register(g->ctl)) < 0 ||
         (rc = ctl_register(g->ctl, "reload", "reload the configuration (as SIGHUP)", ctl_reload,
                            g)) < 0) {
         snprintf(err, errcap, "control commands: %s", strerror(-rc));
@@ -233,11 +235,25 @@ int gw_guard_open(struct cfg_snapshot *s, const char *data_dir, struct net *net,
         rc = det_runtime_open(&dc, bs, sc, gc, data_dir, false, clock_wall_ms(), err, errcap,
                               &g->rt);
     }
+    if (rc == -EIO && data_dir) {
+        /* An unusable data directory must not take the edge down: detection and bans still
+         * work in memory; they just do not survive a restart. */
+        log_error("gateway: %s; bans and events are kept in memory only", err);
+        rc =
+            det_runtime_open(&dc, bs, NULL, gc, NULL, kernel, clock_wall_ms(), err, errcap, &g->rt);
+    }
     if (rc < 0)
         goto out;
     allow_upstreams(g);
-    if (data_dir && (rc = open_ctl(g, data_dir, err, errcap)) < 0)
-        goto out;
+    if (data_dir && (rc = open_ctl(g, data_dir, err, errcap)) < 0) {
+        log_error("gateway: %s; running without a control socket", err);
+        if (g->ctl_watched)
+            net_loop_del_fd(g->loop, ctl_server_fd(g->ctl));
+        g->ctl_watched = false;
+        ctl_server_close(g->ctl);
+        g->ctl = NULL;
+        err[0] = '\0';
+    }
     if ((rc = net_timer_add(g->loop, &g->tick, GUARD_TICK_MS, GUARD_TICK_MS)) < 0) {
         snprintf(err, errcap, "cannot arm the detection timer");
         goto out;
@@ -366,6 +382,34 @@ static size_t strip_identity(const struct sip_msg *m)
     return w + (m->msg_len - from);
 }
 
+/*
+ * Overload answers carry Retry-After (RFC 3261 §21.5.4: a 503 may say when to come back), so
+ * clients back off instead of retrying at once. The proxy builds the reply; the header is
+ * added before its blank line in a copy. Returns false when the reply could not be built.
+ */
+static bool reply_retry_after(struct gw_guard *g, const struct net_msg *in, const struct sip_msg *m,
+                              int status, const char *reason, int retry_after_s)
+{
+    struct proxy_action act;
+    char hdr[40];
+    proxy_reply(g->px, in, m, status, reason, &act);
+    if (act.kind != PROXY_ACT_REPLY || act.len < 4)
+        return false;
+    int n = snprintf(hdr, sizeof(hdr), "Retry-After: %d\r\n", retry_after_s);
+    /* The reply the proxy built has no body: it ends with the blank line. */
+    if (memcmp(act.buf + act.len - 4, "\r\n\r\n", 4) != 0 ||
+        act.len + (size_t)n > sizeof(scratch_buf))
+        return false;
+    size_t head = act.len - 2;
+    memcpy(scratch_buf, act.buf, head);
+    memcpy(scratch_buf + head, hdr, (size_t)n);
+    memcpy(scratch_buf + head + (size_t)n, "\r\n", 2);
+    int rc = net_send(g->net, &act.dest, scratch_buf, head + (size_t)n + 2);
+    if (rc < 0)
+        log_debug("gateway: send of a 503 failed: %s", strerror(-rc));
+    return true;
+}
+
 bool gw_guard_request(struct gw_guard *g, const struct net_msg *in, const struct sip_msg *m,
                       bool from_upstream, int *reject_status, const char **reason)
 {
@@ -387,6 +431,9 @@ bool gw_guard_request(struct gw_guard *g, const struct net_msg *in, const struct
         g->st.req_rejected++;
         *reject_status = verdict.status >= 400 && verdict.status <= 699 ? verdict.status : 403;
         *reason = verdict.reason ? verdict.reason : "Forbidden";
+        if (verdict.retry_after_s > 0 &&
+            reply_retry_after(g, in, m, *reject_status, *reason, verdict.retry_after_s))
+            return true;
         return false;
     case DET_PASS:
     case DET_ALERT:

@@ -46,10 +46,11 @@ struct gw_guard_stats {
  * installs it. net and px are borrowed and must outlive the guard; px's upstreams are added
  * to the allow-list (never banned). nftables enforcement is used when the ban section enables
  * it and the process holds CAP_NET_ADMIN; if the kernel refuses, the guard goes on without it
- * (logged). reload (may be NULL) backs the control command "reload".
+ * (logged). An unusable store (-EIO) or control socket is logged and the guard runs without
+ * it: bans then live in memory only. reload (may be NULL) backs the control command "reload".
  * Takes a reference on s (the engine borrows its strings). Returns 0, -EEXIST (a guard is
- * already installed), or the det_runtime_open / ctl_server_open error with a one-line reason
- * in err.
+ * already installed), -ENOMEM, or the det_runtime_open error (-EINVAL configuration,
+ * -ENOENT geo database or signatures) with a one-line reason in err.
  */
 PBX_WUR int gw_guard_open(struct cfg_snapshot *s, const char *data_dir, struct net *net,
                           struct proxy *px, gw_guard_reload_fn reload, void *reload_ctx, char *err,
@@ -76,7 +77,8 @@ bool gw_guard_admit(struct gw_guard *g, const struct pbx_addr *remote, enum pbx_
 
 /*
  * A parsed request. Returns true when the guard has fully handled the message (dropped it,
- * or forwarded a rewritten copy itself); false when the caller goes on, with *reject_status
+ * answered it itself (503 with Retry-After), or forwarded a rewritten copy); false when the
+ * caller goes on, with *reject_status
  * set to a status to answer locally (0 = forward normally) and *reason its phrase.
  */
 bool gw_guard_request(struct gw_guard *g, const struct net_msg *in, const struct sip_msg *m,

@@ -1,5 +1,6 @@
 /* Pipeline hooks of the gateway; see gateway_hooks.h. Detection lives in gateway_guard.c. */
 #include "gateway_hooks.h"
+#include "gateway_fraud.h"
 #include "gateway_guard.h"
 
 bool gw_hook_admit(void *ctx, const struct pbx_addr *remote, enum pbx_transport tp)
@@ -18,6 +19,7 @@ void gw_hook_request(void *ctx, const struct net_msg *in, const struct sip_msg *
     const char *reason = NULL;
     (void)ctx;
     d->verdict = GW_PASS;
+    gw_fraud_request(in, m, from == PROXY_SIDE_INSIDE); /* call tracking (BYE, CSeq) */
     if (!g)
         return;
     if (gw_guard_request(g, in, m, from == PROXY_SIDE_INSIDE, &status, &reason)) {
@@ -36,6 +38,10 @@ void gw_hook_response_inside(void *ctx, const struct net_msg *in, const struct s
     struct gw_guard *g = gw_guard_get();
     (void)ctx;
     d->verdict = GW_PASS;
+    if (gw_fraud_response(in, m)) {
+        d->verdict = GW_DROP; /* the answer to a BYE the fraud policy sent itself */
+        return;
+    }
     /* The PBX's 401/403/404/407/200 feed the per-source and per-account counters; an
      * enumeration answer may be replaced (shielding), which the guard sends itself. */
     if (g && gw_guard_response(g, in, m))
@@ -46,10 +52,8 @@ void gw_hook_initial_invite(void *ctx, const struct net_msg *in, const struct si
                             struct gw_decision *d)
 {
     (void)ctx;
-    (void)in;
-    (void)m;
     /* The fraud policy (destination class, schedule, account limits) decides here. */
-    d->verdict = GW_PASS;
+    gw_fraud_initial_invite(in, m, d);
 }
 
 void gw_hook_malformed(void *ctx, const struct net_msg *in, int err, const struct sip_msg *m)

@@ -3,7 +3,10 @@
  * bucket. Excess from one source is dropped silently; a source that keeps exceeding is
  * banned. Excess beyond the global rate is answered 503 + Retry-After, so legitimate
  * clients back off instead of the PBX collapsing; in-dialog ACK/BYE/CANCEL always pass the
- * global limit (they end calls and free resources).
+ * global limit (they end calls and free resources), and so do sources with learned trust: a
+ * flood spread over thousands of spoofed addresses fills the global budget, and the phones
+ * that logged in before it must not be the ones turned away (a spoofed source cannot earn
+ * trust: that takes a successful authentication, answered to its address).
  */
 #include "det_int.h"
 
@@ -33,7 +36,7 @@ void det_flood_request(struct det_msgctx *mc)
     bool ok;
 
     if (m->method != SIP_METHOD_ACK && m->method != SIP_METHOD_BYE &&
-        m->method != SIP_METHOD_CANCEL &&
+        m->method != SIP_METHOD_CANCEL && !mc->learned_trust &&
         !det_bucket_take(&e->global, mc->now, c->global_rate, c->global_burst, 1)) {
         det_hit_init(&h, "det.overload", "flood.global", NULL, 10);
         h.action = DET_REJECT;

@@ -670,6 +670,29 @@ int fraud_account_unlock(struct fraud_engine *e, struct slice account)
     return 0;
 }
 
+size_t fraud_account_foreach(const struct fraud_engine *e, fraud_account_fn fn, void *ctx)
+{
+    size_t n = 0;
+    if (!e || !fn)
+        return 0;
+    for (uint32_t i = 0; i < e->acct_cap; i++) {
+        const struct acct *a = &e->accts[i];
+        struct fraud_account_info info;
+        if (!a->used)
+            continue;
+        info.name = a->name;
+        info.locked = a->locked;
+        info.quarantined = a->quarantined;
+        info.lock_why = a->lock_why;
+        info.locked_at_ms = a->locked_at_ms;
+        info.live_calls = a->live;
+        info.spent_day = a->spent_day;
+        fn(ctx, &info);
+        n++;
+    }
+    return n;
+}
+
 bool fraud_account_is_locked(const struct fraud_engine *e, struct slice account)
 {
     const struct acct *a = fraud_acct_find(e, account);

@@ -515,9 +515,9 @@ static void load_high_risk(struct ctx *c, const struct cfg_node *n, struct fraud
 
 int fraud_config_load(const struct cfg_node *section, struct cfg_diag *d, void **out)
 {
-    static const char *const keys[] = {"ranges_file", "dialplan",  "high_risk", "schedule",
-                                       "rates",       "groups",    "accounts",  "actions",
-                                       "reject",      "detectors", "tables",    NULL};
+    static const char *const keys[] = {
+        "enabled",  "ranges_file", "dialplan", "high_risk", "schedule", "rates", "groups",
+        "accounts", "actions",     "reject",   "detectors", "tables",   NULL};
     static const char *const reject_keys[] = {"status", "reason", NULL};
     static const char *const table_keys[] = {"max_accounts", "max_calls", "setup_timeout", NULL};
     struct fraud_policy *p = fraud_policy_new();
@@ -527,6 +527,10 @@ int fraud_config_load(const struct cfg_node *section, struct cfg_diag *d, void *
     if (!p)
         return -ENOMEM;
     if (section && check_map(&c, section, keys)) {
+        /* Writing the section is what turns the live policy on; `enabled: false` keeps a
+         * written policy for the offline tools only. */
+        p->enabled = true;
+        get_bool(&c, section, "enabled", &p->enabled);
         get_str(&c, section, "ranges_file", p->ranges_file, sizeof(p->ranges_file));
         load_dialplan(&c, cfg_map_get(section, "dialplan"), &p->plan);
         load_high_risk(&c, cfg_map_get(section, "high_risk"), p);

@@ -1,8 +1,9 @@
 /*
  * pcap / pcapng files through libpcap's offline reader, which handles both formats,
  * both byte orders and nanosecond timestamps. A regular classic-pcap file opened by path is
- * read from a read-only mapping instead (no copy per frame: offline replay is bounded by the
- * parser, not by stdio); pcapng and streams always go through libpcap.
+ * read by a small buffered reader instead (one read(2) per 4 MiB and no copy per frame:
+ * libpcap's two fread() calls per record cost more than decoding the frame); pcapng and
+ * streams always go through libpcap.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,26 +11,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "pbxguard/sensor/capture_file.h"
 
-/* libpcap refuses records larger than this (MAXIMUM_SNAPLEN); the mapped reader too. */
-#define MAP_MAX_RECORD 262144u
+/* libpcap refuses records larger than this (MAXIMUM_SNAPLEN); the buffered reader too. */
+#define MAX_RECORD 262144u
+/* Buffered reader: one read(2) per 4 MiB, at least one whole record (MAX_RECORD) fits. */
+#define READ_BUF (4u << 20)
 #define PCAP_FILE_HDR 24u
 #define PCAP_REC_HDR 16u
 
 struct cap_file {
-    pcap_t *pcap; /* NULL when mapped */
+    pcap_t *pcap; /* NULL for the buffered reader */
     enum pkt_link link;
     enum cap_format format;
     uint64_t index;
-    /* mapped classic pcap */
-    const uint8_t *map;
-    size_t map_len;
-    size_t off;
+    /* buffered classic pcap: unread bytes are buf[start..end) */
+    int fd;
+    uint8_t *buf;
+    size_t start;
+    size_t end;
+    bool eof;
     bool big_endian;
     bool nano;
 };
@@ -118,67 +122,91 @@ int cap_file_open_stream(FILE *fp, struct cap_file **out, char *err, size_t errc
     return finish_open(p, fmt, out, err, errcap);
 }
 
+/* read(2) until buf is full or the file ends. 0 or -errno. */
+static int fill(struct cap_file *c)
+{
+    if (c->start > 0) {
+        memmove(c->buf, c->buf + c->start, c->end - c->start);
+        c->end -= c->start;
+        c->start = 0;
+    }
+    while (!c->eof && c->end < READ_BUF) {
+        ssize_t n = read(c->fd, c->buf + c->end, READ_BUF - c->end);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            c->eof = true;
+        c->end += (size_t)n;
+    }
+    return 0;
+}
+
 /*
- * Maps a regular classic-pcap file. Returns 0 with *out set, 1 when the file is not one
- * (the caller falls back to libpcap), or a negative errno with err set.
+ * Opens a regular classic-pcap file for the buffered reader. Returns 0 with *out set, 1 when
+ * the file is not one (the caller falls back to libpcap), or a negative errno with err set.
  */
-static int map_open(const char *path, struct cap_file **out, char *err, size_t errcap)
+static int buf_open(const char *path, struct cap_file **out, char *err, size_t errcap)
 {
     struct stat st;
+    struct cap_file *c = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     int rc = 1;
-    void *m = MAP_FAILED;
 
     if (fd < 0)
         return 1; /* the stdio path reports the error */
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)PCAP_FILE_HDR)
         goto out;
-    m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (m == MAP_FAILED)
-        goto out;
-    const uint8_t *h = m;
-    if (cap_format_detect(h, PCAP_FILE_HDR) != CAP_FORMAT_PCAP)
-        goto out;
-    bool be = h[0] == 0xa1;
-    uint32_t magic = rd32(h, true);
-    enum pkt_link link;
-    /* Version 2.x only; the link type's upper bits carry FCS information (LT_LINKTYPE). */
-    uint32_t lt = rd32(h + 20, be) & 0x03ffffffu;
-    if ((h[be ? 5 : 4] | (h[be ? 4 : 5] << 8)) != 2)
-        goto out;
-    if (pkt_link_from_dlt((int)lt, &link) < 0) {
-        snprintf(err, errcap, "unsupported link type %u", (unsigned)lt);
-        rc = -EPROTONOSUPPORT;
-        goto out;
-    }
-    struct cap_file *c = calloc(1, sizeof(*c));
-    if (!c) {
+    c = calloc(1, sizeof(*c));
+    if (c)
+        c->buf = malloc(READ_BUF);
+    if (!c || !c->buf) {
         snprintf(err, errcap, "out of memory");
         rc = -ENOMEM;
         goto out;
     }
-    (void)madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
-    c->link = link;
+    c->fd = fd;
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    if (fill(c) != 0 || c->end < PCAP_FILE_HDR)
+        goto out;
+    const uint8_t *h = c->buf;
+    if (cap_format_detect(h, PCAP_FILE_HDR) != CAP_FORMAT_PCAP)
+        goto out;
+    bool be = h[0] == 0xa1;
+    uint32_t magic = rd32(h, true);
+    /* Version 2.x only; the link type's upper bits carry FCS information (LT_LINKTYPE). */
+    uint32_t lt = rd32(h + 20, be) & 0x03ffffffu;
+    if ((h[be ? 5 : 4] | (h[be ? 4 : 5] << 8)) != 2)
+        goto out;
+    if (pkt_link_from_dlt((int)lt, &c->link) < 0) {
+        snprintf(err, errcap, "unsupported link type %u", (unsigned)lt);
+        rc = -EPROTONOSUPPORT;
+        goto out;
+    }
     c->format = CAP_FORMAT_PCAP;
-    c->map = m;
-    c->map_len = (size_t)st.st_size;
-    c->off = PCAP_FILE_HDR;
+    c->start = PCAP_FILE_HDR;
     c->big_endian = be;
     c->nano = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
-    m = MAP_FAILED;
     *out = c;
-    rc = 0;
+    return 0;
 out:
-    if (m != MAP_FAILED)
-        munmap(m, (size_t)st.st_size);
+    if (c)
+        free(c->buf);
+    free(c);
     close(fd);
     return rc;
 }
 
-static int map_next(struct cap_file *c, struct cap_frame *f, char *err, size_t errcap)
+static int buf_next(struct cap_file *c, struct cap_frame *f, char *err, size_t errcap)
 {
-    size_t left = c->map_len - c->off;
+    int rc;
 
+    if (c->end - c->start < PCAP_REC_HDR && (rc = fill(c)) != 0) {
+        snprintf(err, errcap, "read: %s", strerror(-rc));
+        return -EBADMSG;
+    }
+    size_t left = c->end - c->start;
     if (left == 0)
         return -ENOENT;
     if (left < PCAP_REC_HDR) {
@@ -186,26 +214,35 @@ static int map_next(struct cap_file *c, struct cap_frame *f, char *err, size_t e
                  PCAP_REC_HDR, left);
         return -EBADMSG;
     }
-    const uint8_t *r = c->map + c->off;
-    uint32_t sec = rd32(r, c->big_endian), frac = rd32(r + 4, c->big_endian);
-    uint32_t incl = rd32(r + 8, c->big_endian), orig = rd32(r + 12, c->big_endian);
-    if (incl > MAP_MAX_RECORD) {
+    const uint8_t *r = c->buf + c->start;
+    uint32_t incl = rd32(r + 8, c->big_endian);
+    if (incl > MAX_RECORD) {
         snprintf(err, errcap, "invalid packet capture length %u, bigger than maximum of %u",
-                 (unsigned)incl, MAP_MAX_RECORD);
+                 (unsigned)incl, MAX_RECORD);
         return -EBADMSG;
     }
     if (left - PCAP_REC_HDR < incl) {
-        snprintf(err, errcap, "truncated dump file; tried to read %u captured bytes, only got %zu",
-                 (unsigned)incl, left - PCAP_REC_HDR);
-        return -EBADMSG;
+        if ((rc = fill(c)) != 0) {
+            snprintf(err, errcap, "read: %s", strerror(-rc));
+            return -EBADMSG;
+        }
+        left = c->end - c->start;
+        r = c->buf + c->start;
+        if (left - PCAP_REC_HDR < incl) {
+            snprintf(err, errcap,
+                     "truncated dump file; tried to read %u captured bytes, only got %zu",
+                     (unsigned)incl, left - PCAP_REC_HDR);
+            return -EBADMSG;
+        }
     }
+    uint32_t sec = rd32(r, c->big_endian), frac = rd32(r + 4, c->big_endian);
     c->index++;
     f->data = r + PCAP_REC_HDR;
     f->caplen = incl;
-    f->wirelen = orig;
+    f->wirelen = rd32(r + 12, c->big_endian);
     f->ts_us = (int64_t)sec * 1000000 + (c->nano ? frac / 1000 : frac);
     f->index = c->index;
-    c->off += PCAP_REC_HDR + incl;
+    c->start += PCAP_REC_HDR + incl;
     return 0;
 }
 
@@ -213,7 +250,7 @@ int cap_file_open(const char *path, struct cap_file **out, char *err, size_t err
 {
     if (!path || !out)
         return -EINVAL;
-    int m = map_open(path, out, err, errcap);
+    int m = buf_open(path, out, err, errcap);
     if (m <= 0)
         return m;
     FILE *fp = fopen(path, "rb");
@@ -232,8 +269,8 @@ int cap_file_next(struct cap_file *c, struct cap_frame *f, char *err, size_t err
 {
     struct pcap_pkthdr *h;
     const u_char *data;
-    if (c->map)
-        return map_next(c, f, err, errcap);
+    if (c->buf)
+        return buf_next(c, f, err, errcap);
     int rc = pcap_next_ex(c->pcap, &h, &data);
     if (rc == PCAP_ERROR_BREAK)
         return -ENOENT;
@@ -264,8 +301,10 @@ void cap_file_close(struct cap_file *c)
 {
     if (!c)
         return;
-    if (c->map)
-        munmap((void *)c->map, c->map_len);
+    if (c->buf) {
+        free(c->buf);
+        close(c->fd);
+    }
     if (c->pcap)
         pcap_close(c->pcap);
     free(c);

@@ -16,6 +16,10 @@
 /* Bytes needed before a TCP stream's first line is judged SIP or not. */
 #define DECIDE_BYTES 64u
 #define TICK_US 1000000
+/* Ban expiry by capture time: bans are checked against their expiry on every lookup, so
+ * this only times the "unban" events; the scan is O(ban table), too costly every second of
+ * a capture replayed at 100x real time. Live, the daemon also ticks on the wall clock. */
+#define DET_TICK_US 10000000
 
 enum dir {
     DIR_NONE,     /* touches no PBX address */
@@ -42,6 +46,7 @@ struct sensor {
     sensor_event_fn cb;
     void *cb_ctx;
     int64_t next_tick_us;
+    int64_t next_det_tick_us;
     uint64_t frame;
     int64_t ts_us;
     struct sensor_stats st;
@@ -372,8 +377,10 @@ void sensor_tick(struct sensor *s, int64_t now_us)
 {
     ip_defrag_expire(s->defrag, now_us);
     flow_table_expire(s->flows, now_us);
-    if (s->e && s->o.stage == SENSOR_STAGE_DETECT)
+    if (s->e && s->o.stage == SENSOR_STAGE_DETECT && now_us >= s->next_det_tick_us) {
         det_tick(s->e, now_us / 1000);
+        s->next_det_tick_us = now_us + DET_TICK_US;
+    }
 }
 
 int sensor_frame(struct sensor *s, enum pkt_link link, const uint8_t *frame, size_t caplen,

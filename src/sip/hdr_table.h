@@ -6,6 +6,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "pbxguard/core/compiler.h"
 #include "pbxguard/sip/msg.h"
 
@@ -24,6 +28,8 @@ extern const struct sip_hdr_def sip_hdr_defs[SIP_HDR_COUNT];
 extern const uint8_t sip_hdr_compact[26];
 extern const uint8_t sip_lower[256];
 extern const uint8_t sip_hdr_slot[26][SIP_HDR_NAME_MAX + 1][SIP_HDR_SLOT_MAX];
+#define SIP_HDR_PAD 32
+extern const char sip_hdr_lower16[SIP_HDR_COUNT][SIP_HDR_PAD];
 
 /*
  * Does p[0..n) equal lower[0..n) ignoring ASCII case? lower holds only 'a'..'z' and '-'
@@ -93,5 +99,38 @@ sip_hdr_classify(const char *p, size_t n, bool *compact)
             return (enum sip_hdr_id)slot[i];
     return SIP_HDR_OTHER;
 }
+
+#if defined(__SSE2__)
+/*
+ * sip_hdr_classify() for a name of 1..15 bytes at p when sixteen bytes are readable at p
+ * (the parser's fast path): each candidate is confirmed by one sixteen-byte compare, with
+ * the same rule as sip_hdr_match() applied to every byte of the name and the bytes past
+ * it ignored. No branch depends on the name's length class.
+ */
+static inline __attribute__((always_inline)) enum sip_hdr_id
+sip_hdr_classify16(const char *p, unsigned n, bool *compact)
+{
+    *compact = false;
+    unsigned c = (unsigned char)p[0] | 0x20u;
+    if (c - 'a' > 'z' - 'a')
+        return SIP_HDR_OTHER;
+    if (n == 1) {
+        enum sip_hdr_id id = (enum sip_hdr_id)sip_hdr_compact[c - 'a'];
+        *compact = id != SIP_HDR_OTHER;
+        return id;
+    }
+    const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    const unsigned want = (1u << n) - 1;
+    const uint8_t *slot = sip_hdr_slot[c - 'a'][n];
+    for (unsigned i = 0; i < SIP_HDR_SLOT_MAX && slot[i] != SIP_HDR_OTHER; i++) {
+        __m128i l = _mm_loadu_si128((const __m128i *)(const void *)sip_hdr_lower16[slot[i]]);
+        __m128i m = _mm_and_si128(_mm_srli_epi16(l, 1), _mm_set1_epi8(0x20));
+        unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(x, m), l));
+        if ((eq & want) == want)
+            return (enum sip_hdr_id)slot[i];
+    }
+    return SIP_HDR_OTHER;
+}
+#endif
 
 #endif

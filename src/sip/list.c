@@ -24,7 +24,7 @@ void sip_list_iter_init(struct sip_list_iter *it, struct slice value)
     it->n = 0;
 }
 
-int sip_list_next(struct sip_list_iter *it, struct slice *item)
+SIP_HOT int sip_list_next(struct sip_list_iter *it, struct slice *item)
 {
     const char *p = it->p, *end = it->end;
     for (;;) {

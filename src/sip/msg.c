@@ -126,7 +126,8 @@ static inline unsigned first_hit(uint64_t hit)
  * Control and non-UTF-8 bytes are noted as anomalies. One pass, eight bytes per step:
  * a word is examined byte by byte only from its first byte below 0x20 or above 0x7e.
  */
-static const char *line_end(struct sip_msg *m, const char *p, const char *end, const char **eol)
+SIP_HOT static const char *line_end(struct sip_msg *m, const char *p, const char *end,
+                                    const char **eol)
 {
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     const uint64_t del = ones * 0x7f;
@@ -195,6 +196,36 @@ static const char *line_end(struct sip_msg *m, const char *p, const char *end, c
         p++;
     }
     return NULL;
+}
+
+/*
+ * line_end() for header values, inlined into the header loop: whole blocks of printable
+ * ASCII are skipped and the usual CR LF is taken at once; anything else (a control, a
+ * non-ASCII byte, a bare CR or LF, a short tail) goes to line_end() from that byte, which
+ * is where line_end() itself would have got to.
+ */
+static inline __attribute__((always_inline)) const char *
+line_end_fast(struct sip_msg *m, const char *p, const char *end, const char **eol)
+{
+#if defined(__SSE2__)
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i odd = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+                                   _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
+        unsigned hit = (unsigned)_mm_movemask_epi8(odd);
+        if (!hit) {
+            p += 16;
+            continue;
+        }
+        p += __builtin_ctz(hit);
+        if (p[0] == '\r' && p + 1 < end && p[1] == '\n') {
+            *eol = p;
+            return p + 1;
+        }
+        break;
+    }
+#endif
+    return line_end(m, p, end, eol);
 }
 
 static int parse_request_line(struct parse_ctx *c, const char *p, const char *eol)
@@ -457,7 +488,7 @@ static int parse_headers(struct parse_ctx *c, const char *p, const char **body)
             if (hit) {
                 unsigned n = (unsigned)__builtin_ctz(hit);
                 if (n > 0) {
-                    id = sip_hdr_classify(p, n, &compact);
+                    id = sip_hdr_classify16(p, n, &compact);
                     if (id != SIP_HDR_OTHER)
                         q = p + n;
                 }
@@ -491,7 +522,7 @@ static int parse_headers(struct parse_ctx *c, const char *p, const char **body)
         const char *scan = v, *eol = NULL, *nl;
         bool folded = false;
         for (;;) {
-            nl = line_end(m, scan, end, &eol);
+            nl = line_end_fast(m, scan, end, &eol);
             if (!nl)
                 return fail(c, stream ? -EAGAIN : -EBADMSG, p, "header section not terminated");
             /* RFC 3261 §7.3.1: a line starting with SP/HT continues the value. */
@@ -699,13 +730,13 @@ static void msg_reset(struct sip_msg *m, const uint8_t *buf, size_t len)
     m->method = SIP_METHOD_UNKNOWN;
     m->method_name = SLICE_NULL;
     m->ruri_raw = SLICE_NULL;
-    memset(&m->ruri, 0, sizeof(m->ruri));
+    zero_struct(&m->ruri, sizeof(m->ruri));
     m->version = SLICE_NULL;
     m->status = 0;
     m->reason = SLICE_NULL;
     m->nhdrs = 0;
     memset(m->first, 0xff, sizeof(m->first));
-    memset(m->count, 0, sizeof(m->count));
+    zero_struct(m->count, sizeof(m->count));
     m->content_length = -1;
     m->max_forwards = -1;
     m->cseq_num = 0;
@@ -722,7 +753,7 @@ static void msg_reset(struct sip_msg *m, const uint8_t *buf, size_t len)
     m->err_reason = NULL;
 }
 
-int sip_msg_parse(struct sip_msg *m, const uint8_t *buf, size_t len, unsigned flags)
+SIP_HOT int sip_msg_parse(struct sip_msg *m, const uint8_t *buf, size_t len, unsigned flags)
 {
     if (!m)
         return -EINVAL;

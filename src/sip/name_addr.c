@@ -37,7 +37,7 @@ static int header_params(struct sip_name_addr *na, struct slice params)
 }
 
 /* The parse proper; *uri_done tells whether sip_uri_parse() wrote na->uri. */
-static int parse_name_addr(struct sip_name_addr *na, struct slice item, bool *uri_done)
+SIP_HOT static int parse_name_addr(struct sip_name_addr *na, struct slice item, bool *uri_done)
 {
     struct slice s = trim_lws(item);
     int rc;
@@ -106,7 +106,7 @@ static int parse_name_addr(struct sip_name_addr *na, struct slice item, bool *ur
     return 0;
 }
 
-int sip_name_addr_parse(struct sip_name_addr *na, struct slice item)
+SIP_HOT int sip_name_addr_parse(struct sip_name_addr *na, struct slice item)
 {
     /*
      * Every field is written on every return, as by a memset of *na, but the URI (the
@@ -124,7 +124,7 @@ int sip_name_addr_parse(struct sip_name_addr *na, struct slice item)
     na->anomalies = 0;
     int rc = parse_name_addr(na, item, &uri_done);
     if (!uri_done)
-        memset(&na->uri, 0, sizeof(na->uri));
+        zero_struct(&na->uri, sizeof(na->uri));
     return rc;
 }
 

@@ -4,7 +4,7 @@
 #include "pbxguard/sip/headers.h"
 #include "sip_util.h"
 
-int sip_parse_uint(struct slice s, uint64_t max, uint64_t *out)
+SIP_HOT int sip_parse_uint(struct slice s, uint64_t max, uint64_t *out)
 {
     if (s.len == 0 || !s.p)
         return -EBADMSG;
@@ -27,7 +27,7 @@ int sip_parse_uint(struct slice s, uint64_t max, uint64_t *out)
     return 0;
 }
 
-int sip_cseq_parse(struct sip_cseq *c, struct slice value)
+SIP_HOT int sip_cseq_parse(struct sip_cseq *c, struct slice value)
 {
     /* RFC 3261 §20.16: CSeq = 1*DIGIT LWS Method; §8.1.1.5: the number is < 2^31. */
     struct slice v = trim_lws(value);

@@ -121,6 +121,34 @@ static bool hostname_ok(struct slice s)
     return label < end && CC_IS(s.p[label], CC_ALPHA) && s.p[end - 1] != '-';
 }
 
+SIP_HOT int sip_host_at(const char *p, const char *hend, const char *end, struct slice *host,
+                        enum sip_host_type *type, uint16_t *port)
+{
+    *host = SLICE_NULL;
+    *type = SIP_HOST_NONE;
+    *port = 0;
+    if (hend == p)
+        return -EBADMSG;
+    struct slice h = slice_range(p, hend);
+    if (CC_IS(*p, CC_DIGIT) && ipv4_ok(h))
+        *type = SIP_HOST_IPV4;
+    else if (hostname_ok(h))
+        *type = SIP_HOST_NAME;
+    else
+        return -EBADMSG;
+    *host = h;
+    if (hend == end)
+        return 0;
+    if (*hend != ':')
+        return -EBADMSG;
+    uint64_t v;
+    struct slice ps = slice_range(hend + 1, end);
+    if (ps.len > 5 || sip_parse_uint(ps, 65535, &v) < 0 || v == 0)
+        return -EBADMSG;
+    *port = (uint16_t)v;
+    return 0;
+}
+
 int sip_hostport_parse(struct slice s, struct slice *host, enum sip_host_type *type, uint16_t *port)
 {
     *host = SLICE_NULL;
@@ -139,16 +167,7 @@ int sip_hostport_parse(struct slice s, struct slice *host, enum sip_host_type *t
         hend = rb + 1;
     } else {
         hend = memchr(p, ':', s.len);
-        if (!hend)
-            hend = end;
-        struct slice h = slice_range(p, hend);
-        if (CC_IS(*p, CC_DIGIT) && ipv4_ok(h))
-            *type = SIP_HOST_IPV4;
-        else if (hostname_ok(h))
-            *type = SIP_HOST_NAME;
-        else
-            return -EBADMSG;
-        *host = h;
+        return sip_host_at(p, hend ? hend : end, end, host, type, port);
     }
     if (hend == end)
         return 0;
@@ -188,7 +207,7 @@ static const uint8_t param_stop[256] = {
     ['\n'] = PS_NAME | PS_VALUE,
 };
 
-int sip_param_next(struct sip_param_iter *it, struct sip_param *out)
+SIP_HOT int sip_param_next(struct sip_param_iter *it, struct sip_param *out)
 {
     const char *p = skip_lws(it->p, it->end), *end = it->end;
     if (p >= end)
@@ -362,7 +381,7 @@ static int parse_uri_headers(struct sip_uri *u, struct slice h)
 }
 
 /* The hostport of a SIP URI ends at ';' or '?'. */
-static int parse_sip(struct sip_uri *u, const char *p, const char *end)
+SIP_HOT static int parse_sip(struct sip_uri *u, const char *p, const char *end)
 {
     /*
      * Fast path for "user@": when the run of user characters stops at an '@', that '@' is
@@ -399,6 +418,23 @@ static int parse_sip(struct sip_uri *u, const char *p, const char *end)
     }
 host:;
     const char *hp = p;
+    uint16_t port;
+    if (p < end && *p != '[') {
+        /*
+         * Fast path: host characters, then optionally ':' and digits, then the end, ';' or
+         * '?'. That stop is the first ';' or '?' (none of the bytes before it is one) and
+         * the ':' is the first one, so this is what the general path below computes.
+         */
+        const char *he = span_class(p, end, CC_HOST), *pe = he;
+        if (pe < end && *pe == ':')
+            pe = span_class(pe + 1, end, CC_DIGIT);
+        if (pe == end || *pe == ';' || *pe == '?') {
+            if (sip_host_at(hp, he, pe, &u->host, &u->host_type, &port) < 0)
+                return uri_fail(u, hp, "bad host or port", -EBADMSG);
+            p = pe;
+            goto port;
+        }
+    }
     if (p < end && *p == '[') {
         const char *rb = memchr(p, ']', (size_t)(end - p));
         if (!rb)
@@ -408,9 +444,9 @@ host:;
     p = skip_blocks(p, end, ';', '?', '?', false);
     while (p < end && *p != ';' && *p != '?')
         p++;
-    uint16_t port;
     if (sip_hostport_parse(slice_range(hp, p), &u->host, &u->host_type, &port) < 0)
         return uri_fail(u, hp, "bad host or port", -EBADMSG);
+port:
     u->port = port;
     if (port) {
         const char *c = hp + (u->host_type == SIP_HOST_IPV6 ? u->host.len + 2 : u->host.len);
@@ -468,9 +504,9 @@ static enum sip_uri_scheme scheme_of(struct slice n)
     return SIP_URI_OTHER;
 }
 
-int sip_uri_parse(struct sip_uri *u, struct slice s)
+SIP_HOT int sip_uri_parse(struct sip_uri *u, struct slice s)
 {
-    memset(u, 0, sizeof(*u));
+    zero_struct(u, sizeof(*u));
     u->raw = s;
     if (!s.p || s.len == 0)
         return uri_fail(u, s.p, "empty URI", -EBADMSG);

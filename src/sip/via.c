@@ -95,9 +95,9 @@ static int via_params(struct sip_via *v)
     return rc;
 }
 
-int sip_via_parse(struct sip_via *v, struct slice item)
+SIP_HOT int sip_via_parse(struct sip_via *v, struct slice item)
 {
-    memset(v, 0, sizeof(*v));
+    zero_struct(v, sizeof(*v));
     if (!item.p)
         return -EBADMSG;
     const char *p = item.p, *end = item.p + item.len;
@@ -124,17 +124,20 @@ int sip_via_parse(struct sip_via *v, struct slice item)
     p = skip_lws(p, end);
     /* sent-by = host [ COLON port ]; COLON allows SWS around ':' */
     const char *h = p;
+    uint16_t unused;
     if (p < end && *p == '[') {
         const char *rb = memchr(p, ']', (size_t)(end - p));
         if (!rb)
             return -EBADMSG;
         p = rb + 1;
+        if (sip_hostport_parse(slice_range(h, p), &v->host, &v->host_type, &unused) < 0)
+            return -EBADMSG;
     } else {
+        /* Host characters hold no ':': the host alone, as sip_hostport_parse(h..p) sees it. */
         p = span_class(p, end, CC_HOST);
+        if (sip_host_at(h, p, p, &v->host, &v->host_type, &unused) < 0)
+            return -EBADMSG;
     }
-    uint16_t unused;
-    if (sip_hostport_parse(slice_range(h, p), &v->host, &v->host_type, &unused) < 0)
-        return -EBADMSG;
     p = skip_lws(p, end);
     if (p < end && *p == ':') {
         /* The port is checked in place: no copy of "host:port" without the SWS. */

@@ -337,6 +337,70 @@ static void test_tcp_segments_alone(void)
     }
 }
 
+/* The mapped classic-pcap reader gives exactly what libpcap's reader gives. */
+static void test_reader_equivalence(const char *path)
+{
+    struct cap_file *a, *b;
+    struct cap_frame fa, fb;
+    char err[256];
+    uint64_t n = 0;
+
+    CHECK_INT(cap_file_open(path, &a, err, sizeof(err)), 0);
+    CHECK_INT(cap_file_open_stream(fopen(path, "rb"), &b, err, sizeof(err)), 0);
+    for (;;) {
+        int ra = cap_file_next(a, &fa, err, sizeof(err));
+        int rb = cap_file_next(b, &fb, err, sizeof(err));
+        CHECK_INT(ra, rb);
+        if (ra != 0 || rb != 0)
+            break;
+        n++;
+        if (fa.caplen != fb.caplen || fa.wirelen != fb.wirelen || fa.ts_us != fb.ts_us ||
+            fa.index != fb.index || memcmp(fa.data, fb.data, fa.caplen) != 0) {
+            TEST_FAIL_AT("frame %llu differs", (unsigned long long)n);
+            break;
+        }
+    }
+    CHECK(n > 100);
+    cap_file_close(a);
+    cap_file_close(b);
+}
+
+/* Big-endian nanosecond pcap, then the same file cut inside its second record. */
+static void test_reader_damaged(void)
+{
+    static const uint8_t hdr[24] = {0xa1, 0xb2, 0x3c, 0x4d, 0, 2, 0,   4,   0, 0, 0, 0,
+                                    0,    0,    0,    0,    0, 0, 255, 255, 0, 0, 0, 101};
+    uint8_t rec[16 + 28];
+    char path[] = "/tmp/pbx-sensor-be-XXXXXX";
+    char err[256];
+    struct cap_file *c;
+    struct cap_frame f;
+    int fd = mkstemp(path);
+
+    memset(rec, 0, sizeof(rec));
+    rec[3] = 100;  /* 100 s */
+    rec[5] = 0x07; /* 0x0007a120 ns = 500 us */
+    rec[6] = 0xa1;
+    rec[7] = 0x20;
+    rec[8 + 3] = 28;  /* incl_len */
+    rec[12 + 3] = 28; /* orig_len */
+    rec[16] = 0x45;   /* raw IPv4 header start */
+    CHECK(fd >= 0);
+    CHECK(write(fd, hdr, sizeof(hdr)) == (ssize_t)sizeof(hdr));
+    CHECK(write(fd, rec, sizeof(rec)) == (ssize_t)sizeof(rec));
+    CHECK(write(fd, rec, 20) == 20); /* second record cut after 4 data bytes */
+    close(fd);
+    CHECK_INT(cap_file_open(path, &c, err, sizeof(err)), 0);
+    CHECK_INT(cap_file_link(c), PKT_LINK_RAW);
+    CHECK_INT(cap_file_next(c, &f, err, sizeof(err)), 0);
+    CHECK_INT(f.ts_us, 100000500);
+    CHECK_INT(f.caplen, 28);
+    CHECK_INT(cap_file_next(c, &f, err, sizeof(err)), -EBADMSG);
+    CHECK(strstr(err, "truncated") != NULL);
+    cap_file_close(c);
+    unlink(path);
+}
+
 static void test_helpers(void)
 {
     struct pbx_addr a;
@@ -399,6 +463,8 @@ int main(int argc, char **argv)
     write_capture(path);
     test_helpers();
     test_tcp_segments_alone();
+    test_reader_equivalence(path);
+    test_reader_damaged();
     test_pipeline(path);
     test_shadow(path);
     if (argc > 1)

@@ -181,6 +181,20 @@ bool fraud_account_is_locked(const struct fraud_engine *e, struct slice account)
 PBX_WUR int fraud_account_quarantine(struct fraud_engine *e, struct slice account, int64_t now_ms,
                                      const char *why);
 
+/* One account's state as `pbxguard ctl account list` shows it. */
+struct fraud_account_info {
+    const char *name; /* NUL-terminated, valid during the callback */
+    bool locked, quarantined;
+    const char *lock_why; /* "" when not locked */
+    int64_t locked_at_ms;
+    uint32_t live_calls;
+    uint64_t spent_day; /* milli-units charged today (local day of the schedule) */
+};
+typedef void (*fraud_account_fn)(void *ctx, const struct fraud_account_info *info);
+/* Calls fn for every tracked account (table order; at most policy.max_accounts). Returns
+ * the number visited. The engine must not be changed from fn. */
+size_t fraud_account_foreach(const struct fraud_engine *e, fraud_account_fn fn, void *ctx);
+
 /* Global lockdown: only internal and emergency calls pass. */
 void fraud_lockdown_set(struct fraud_engine *e, bool on);
 bool fraud_lockdown_get(const struct fraud_engine *e);

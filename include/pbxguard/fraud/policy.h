@@ -122,6 +122,9 @@ struct fraud_detectors {
 };
 
 struct fraud_policy {
+    /* Applied by the daemons (gateway, live sensor): true when the configuration has a
+     * `fraud:` section, unless it says `enabled: false`. The offline tools ignore it. */
+    bool enabled;
     struct fraud_dialplan plan;
     char ranges_file[FRAUD_PATH_MAX]; /* "" = the shipped file; "none" = no range data */
     bool default_high_risk;           /* include fraud_default_high_risk[] */

@@ -14,8 +14,8 @@
  *
  * Time: every engine call gets the capture timestamp of the frame that completed the
  * message (now_ms = ts_us / 1000), so replaying a capture gives the verdicts a live sensor
- * gave. Expiry of fragments, flows and bans follows capture time too (sensor_frame() runs it
- * once per capture second).
+ * gave. Expiry of fragments, flows and bans follows capture time too (sensor_frame() runs
+ * sensor_tick() once per capture second).
  *
  * TLS (port 5061) cannot be inspected passively: its segments are rebuilt like any TCP
  * stream, judged not SIP, and counted in sensor_stats.non_sip.
@@ -125,7 +125,8 @@ void sensor_set_event_cb(struct sensor *s, sensor_event_fn fn, void *ctx);
 PBX_WUR int sensor_frame(struct sensor *s, enum pkt_link link, const uint8_t *frame, size_t caplen,
                          int64_t ts_us, uint64_t index);
 
-/* Periodic work at capture time now_us: fragment/flow expiry and det_tick (ban expiry). */
+/* Periodic work at capture time now_us: fragment/flow expiry, and det_tick (ban expiry
+ * events) when 10 s of capture time passed since the last one. */
 void sensor_tick(struct sensor *s, int64_t now_us);
 
 /* End of a capture: TCP streams cut inside a message are counted as framing errors. */

@@ -1,0 +1,145 @@
+"""Toll-fraud policy tests through pbxguard gateway: the PBX (Kamailio) routes every dialled
+number to the SIPp "carrier" UAS, so whatever the gateway lets through completes, and what
+the policy refuses never reaches the PBX.
+
+Time: the gateway reads PBXGUARD_TEST_FRAUD_TIME (test-only, seconds since the epoch) as the
+instant it starts at, so schedules are tested at fixed clock times without waiting.
+"""
+
+import calendar
+import os
+import sqlite3
+import subprocess
+
+from . import gateway, harness, scenarios, sipp
+
+FRAUD_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fraud")
+# Extensions 5xxx and every dialled number of 3+ digits (with or without '+') go to the UAS.
+UAS_RE = "^(5[0-9]{3}|[+]?[0-9]{3,})$"
+# A Wednesday (2026-11-25) inside business hours, the same evening, and midday.
+WED_10H = calendar.timegm((2026, 11, 25, 10, 0, 0))
+WED_22H = calendar.timegm((2026, 11, 25, 22, 0, 0))
+
+NATIONAL = "02079460000"       # London, dialled nationally (GB plan)
+INTL_FR = "+33142685300"       # international, allowed in business hours only
+PREMIUM_GB = "+449098790000"   # premium rate
+PREMIUM_US = "+19005551234"    # premium rate
+HIGH_RISK = "+5372345678"      # Cuba, on the default high-risk list
+SATELLITE = "+88163123456"     # satellite
+EMERGENCY = "999"
+INTERNAL = "5000"
+
+
+def scenario(name):
+    return os.path.join(FRAUD_DIR, name)
+
+
+def topology(h):
+    topo = scenarios.Topology(h)
+    topo.pbx.uas_re = UAS_RE
+    return topo.start()
+
+
+class FraudGateway(gateway.Gateway):
+    """A gateway with a fraud: section (fraud_yaml: the section's lines, indented by two
+    spaces; None: no section, the control) started at the test clock `when`."""
+
+    def __init__(self, h, topo, fraud_yaml, when=None, name="gateway", shadow=True):
+        super().__init__(h, [("udp", gateway.GW_IP, None)], [topo.pbx.uri("udp")], name=name,
+                         shadow=shadow)
+        self.when = when
+        if fraud_yaml is not None:
+            with open(self.config_path, "a") as f:
+                f.write("fraud:\n" + fraud_yaml)
+
+    def start(self, timeout=15):
+        argv = [self.h.pbxguard, "gateway", "-c", self.config_path, "--foreground",
+                "--data-dir", self.data_dir]
+        for t, ip, port in self.listen:
+            argv += ["--listen", gateway.uri(t, ip, port)]
+        for u in self.upstreams:
+            argv += ["--upstream", u]
+        env = dict(os.environ)
+        if self.when is not None:
+            env["PBXGUARD_TEST_FRAUD_TIME"] = str(int(self.when))
+        self.proc = self.h.spawn(self.name, argv, env=env)
+        self.wait_ready(timeout)
+        return self
+
+    def ctl(self, *args, ok=True):
+        r = subprocess.run([self.h.pbxguard, "ctl", "--data-dir", self.data_dir] + list(args),
+                           capture_output=True, text=True, timeout=10)
+        self.h.log("ctl %s -> %d: %s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr))
+        if ok is not None and (r.returncode == 0) != ok:
+            raise harness.TestFailure("pbxguard ctl %s: exit %d, want %s:\n%s%s"
+                                      % (" ".join(args), r.returncode, "0" if ok else "!= 0",
+                                         r.stdout, r.stderr))
+        return r.stdout
+
+    def db(self):
+        return os.path.join(self.data_dir, "pbxguard.db")
+
+    def rows(self, sql, args=()):
+        """Rows from the gateway's SQLite store (read-only; WAL readers do not block it)."""
+        con = sqlite3.connect("file:%s?mode=ro" % self.db(), uri=True, timeout=5)
+        try:
+            return con.execute(sql, args).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        finally:
+            con.close()
+
+
+def allowed(h, topo, gw, user, number, name):
+    """user calls number through the gateway; the call must complete end to end."""
+    return scenarios.call_to_uas(h, topo, gw.addr("udp"), "udp", user, callee=number, name=name)
+
+
+def refused(h, topo, gw, user, number, rule, name, local_ip=scenarios.PHONE_IP):
+    """user calls number; the gateway must answer 403 naming `rule`, and the PBX must never
+    route the call."""
+    marker = "PBXIT-TO-UAS %s\n" % number
+    before = topo.pbx.log().count(marker)
+    inf = sipp.csv_for(h, name, [user])
+    r = sipp.Sipp(h, name, scenario("uac_refused.xml"), remote=gw.addr("udp"),
+                  local_ip=local_ip, inf=inf, service=number, timeout=10, trace_msg=True).run()
+    sipp.expect_all(r, 1, "%s calling %s: want 403 (%s)" % (user[0], number, rule))
+    want = "403 Forbidden (%s)" % rule
+    harness.check(want in r.messages(), "%s calling %s: no '%s' in the answer:\n%s"
+                  % (user[0], number, want, r.messages()[-1500:]))
+    harness.check(topo.pbx.log().count(marker) == before,
+                  "the refused call to %s reached the PBX's routing" % number)
+    return r
+
+
+def held_call(h, topo, gw, user, number, name, local_ip=scenarios.PHONE_IP, timeout=20):
+    """Starts a call that only the network can end (BYE expected on both sides).
+    Returns (caller, uas) SIPp processes, after the UAS saw the ACK."""
+    uas = topo.start_uas("uas.xml", name=name + "-uas", timeout=timeout)
+    inf = sipp.csv_for(h, name, [user])
+    caller = sipp.Sipp(h, name, scenario("uac_wait_bye.xml"), remote=gw.addr("udp"),
+                       local_ip=local_ip, inf=inf, service=number, timeout=timeout,
+                       trace_msg=True).start()
+
+    def up():
+        if not caller.proc.alive() and not uas.proc.alive():
+            raise harness.TestFailure("%s: both sides ended before the call was up" % name)
+        try:
+            with open(uas.msg_path, errors="replace") as f:
+                return "ACK sip:" in f.read()
+        except OSError:
+            return False
+    harness.wait_until(up, 10, interval=0.05, what="%s to be answered and ACKed" % name)
+    return caller, uas
+
+
+def expect_ended_by_gateway(caller, uas, rule, what):
+    """Both sides of a held call received the gateway's BYE (with its Reason) and answered."""
+    rc = caller.wait()
+    ru = uas.wait()
+    sipp.expect_all(rc, 1, "%s: caller side" % what)
+    sipp.expect_all(ru, 1, "%s: carrier side" % what)
+    for side, r in (("caller", rc), ("carrier", ru)):
+        text = r.messages()
+        harness.check("BYE sip:" in text and ("pbxguard fraud policy: %s" % rule) in text,
+                      "%s: the %s side did not get the gateway's BYE (%s)" % (what, side, rule))
