@@ -184,7 +184,16 @@ static void on_record(void *ctx, const struct fraud_call_record *r)
     ev.reason = "call record";
     ev.evidence = kv;
     ev.n_evidence = 6;
+    ev.ts_ms = clock_wall_ms();
     (void)ev_emit(&ev);
+    /* With detection running, its store takes every event; without it, ours keeps this
+     * one so the database alone answers "what did that call cost and why". */
+    if (f->store && !gw_guard_get()) {
+        static char line[EV_LINE_MAX];
+        int n = ev_format(&ev, 0, 0, line, sizeof(line));
+        if (n > 0 && store_event_put(f->store, ev.ts_ms, line, (size_t)n) < 0)
+            log_warn("gateway: fraud: call event not stored");
+    }
 }
 
 static void on_alert(void *ctx, const struct fraud_alert *a)

@@ -318,20 +318,28 @@ static void ctx_init(struct gw_guard *g, struct det_ctx *c, const struct pbx_add
     c->trusted = from_upstream || ban_allowed(g->rt->bans, src);
 }
 
-/* Hands a message built by the guard to the proxy and sends what it decides. */
-static void forward_copy(struct gw_guard *g, const struct net_msg *in, const uint8_t *buf,
-                         size_t len)
+/* Parses a message built by the guard into scratch_msg, as received on in. */
+static int parse_copy(const struct net_msg *in, const uint8_t *buf, size_t len,
+                      struct net_msg *copy)
 {
-    struct net_msg copy = *in;
-    struct proxy_action act;
     unsigned flags = in->transport == PBX_TP_UDP ? SIP_PARSE_DATAGRAM : SIP_PARSE_STREAM;
-    copy.buf = buf;
-    copy.len = len;
+    *copy = *in;
+    copy->buf = buf;
+    copy->len = len;
     if (sip_msg_parse(&scratch_msg, buf, len, flags) < 0) {
         log_warn("gateway: a message rewritten by detection does not parse; dropped");
-        return;
+        return -EBADMSG;
     }
-    if (proxy_process(g->px, &copy, &scratch_msg, &act) < 0)
+    return 0;
+}
+
+void gw_guard_send(struct gw_guard *g, const struct net_msg *in, const struct sip_msg *m,
+                   int reject_status, const char *reason)
+{
+    struct proxy_action act;
+    if (reject_status)
+        proxy_reply(g->px, in, m, reject_status, reason ? reason : "Forbidden", &act);
+    else if (proxy_process(g->px, in, m, &act) < 0)
         return;
     if (act.kind != PROXY_ACT_FORWARD && act.kind != PROXY_ACT_REPLY)
         return;
@@ -411,11 +419,13 @@ static bool reply_retry_after(struct gw_guard *g, const struct net_msg *in, cons
 }
 
 bool gw_guard_request(struct gw_guard *g, const struct net_msg *in, const struct sip_msg *m,
-                      bool from_upstream, int *reject_status, const char **reason)
+                      bool from_upstream, int *reject_status, const char **reason,
+                      struct net_msg *stripped_in, const struct sip_msg **stripped)
 {
     struct det_ctx c;
     *reject_status = 0;
     *reason = NULL;
+    *stripped = NULL;
     ctx_init(g, &c, &in->remote, in->transport, from_upstream);
     det_on_request(g->rt->engine, &c, m, clock_wall_ms(), &verdict);
     switch (verdict.action) {
@@ -443,8 +453,9 @@ bool gw_guard_request(struct gw_guard *g, const struct net_msg *in, const struct
         size_t len = strip_identity(m);
         if (len > 0) {
             g->st.identity_strips++;
-            forward_copy(g, in, scratch_buf, len);
-            return true;
+            if (parse_copy(in, scratch_buf, len, stripped_in) < 0)
+                return true; /* dropped: never forward what was not inspected */
+            *stripped = &scratch_msg;
         }
     }
     return false;
@@ -497,9 +508,11 @@ bool gw_guard_response(struct gw_guard *g, const struct net_msg *in, const struc
     }
     if ((verdict.flags & DET_F_REWRITE) && verdict.rewrite_len > 0 &&
         verdict.rewrite_len <= sizeof(verdict.rewrite)) {
+        struct net_msg copy;
         g->st.resp_rewritten++;
         memcpy(scratch_buf, verdict.rewrite, verdict.rewrite_len);
-        forward_copy(g, in, scratch_buf, verdict.rewrite_len);
+        if (parse_copy(in, scratch_buf, verdict.rewrite_len, &copy) == 0)
+            gw_guard_send(g, &copy, &scratch_msg, 0, NULL);
         return true;
     }
     return false;

@@ -77,12 +77,23 @@ bool gw_guard_admit(struct gw_guard *g, const struct pbx_addr *remote, enum pbx_
 
 /*
  * A parsed request. Returns true when the guard has fully handled the message (dropped it,
- * answered it itself (503 with Retry-After), or forwarded a rewritten copy); false when the
- * caller goes on, with *reject_status
- * set to a status to answer locally (0 = forward normally) and *reason its phrase.
+ * or answered it itself: 503 with Retry-After); false when the caller goes on, with
+ * *reject_status set to a status to answer locally (0 = forward) and *reason its phrase.
+ * When the verdict strips identity headers, *stripped is set (else NULL): the request
+ * without them, parsed, with *stripped_in describing it (buffer owned by the guard, valid
+ * until the next guard call). The caller must then run its remaining stages on that copy and
+ * hand it to gw_guard_send() instead of processing m: the original is never forwarded.
  */
 bool gw_guard_request(struct gw_guard *g, const struct net_msg *in, const struct sip_msg *m,
-                      bool from_upstream, int *reject_status, const char **reason);
+                      bool from_upstream, int *reject_status, const char **reason,
+                      struct net_msg *stripped_in, const struct sip_msg **stripped);
+
+/*
+ * Sends a message the guard built (gw_guard_request's stripped copy): answered locally with
+ * reject_status / reason when reject_status is not 0, otherwise through the proxy.
+ */
+void gw_guard_send(struct gw_guard *g, const struct net_msg *in, const struct sip_msg *m,
+                   int reject_status, const char *reason);
 
 /* A parsed response from the PBX. true = handled (dropped, or the rewrite was sent). */
 bool gw_guard_response(struct gw_guard *g, const struct net_msg *in, const struct sip_msg *m);

@@ -2,6 +2,14 @@
 #include "gateway_hooks.h"
 #include "gateway_fraud.h"
 #include "gateway_guard.h"
+#include "pbxguard/sip/headers.h"
+
+static bool initial_invite(const struct sip_msg *m)
+{
+    /* No To tag: not inside a dialog (RFC 3261 §12.2). */
+    struct sip_name_addr to;
+    return m->method == SIP_METHOD_INVITE && sip_msg_to(m, &to) == 0 && !to.tag.p;
+}
 
 bool gw_hook_admit(void *ctx, const struct pbx_addr *remote, enum pbx_transport tp)
 {
@@ -17,18 +25,28 @@ void gw_hook_request(void *ctx, const struct net_msg *in, const struct sip_msg *
     struct gw_guard *g = gw_guard_get();
     int status = 0;
     const char *reason = NULL;
-    (void)ctx;
+    const struct sip_msg *sm = NULL;
+    struct net_msg sin;
     d->verdict = GW_PASS;
     gw_fraud_request(in, m, from == PROXY_SIDE_INSIDE); /* call tracking (BYE, CSeq) */
     if (!g)
         return;
-    if (gw_guard_request(g, in, m, from == PROXY_SIDE_INSIDE, &status, &reason)) {
-        /* Dropped, or already forwarded in a rewritten form (identity headers removed). */
-        d->verdict = GW_DROP;
+    if (gw_guard_request(g, in, m, from == PROXY_SIDE_INSIDE, &status, &reason, &sin, &sm)) {
+        d->verdict = GW_DROP; /* dropped, or answered by the guard itself */
     } else if (status) {
         d->verdict = GW_REJECT;
         d->status = status;
         d->reason = reason;
+    } else if (sm) {
+        /* Identity headers removed: the copy goes through the remaining stage (the fraud
+         * policy must see it like any initial INVITE) and is sent here; the original is
+         * never forwarded, so the caller sees a drop. */
+        struct gw_decision fd = {GW_PASS, 0, NULL};
+        if (from == PROXY_SIDE_OUTSIDE && initial_invite(sm))
+            gw_hook_initial_invite(ctx, &sin, sm, &fd);
+        if (fd.verdict != GW_DROP)
+            gw_guard_send(g, &sin, sm, fd.verdict == GW_REJECT ? fd.status : 0, fd.reason);
+        d->verdict = GW_DROP;
     }
 }
 

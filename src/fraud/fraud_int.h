@@ -73,7 +73,7 @@ struct fraud_engine {
     struct fraud_ranges ranges;
     struct fraud_trie rates;
     struct fraud_tz tz;
-    uint64_t key[2];
+    uint8_t key[16]; /* SipHash key for the account and call tables */
     bool lockdown;
     int64_t last_ms;
     fraud_record_fn on_record;
@@ -99,8 +99,6 @@ struct fraud_engine {
     bool lt_open;
     int64_t lt_day;
 };
-
-uint64_t fraud_siphash(const uint64_t key[2], const void *data, size_t len);
 
 /* state.c */
 int fraud_state_init(struct fraud_engine *e);

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "fraud_int.h"
+#include "pbxguard/core/siphash.h"
 
 static uint32_t pow2_at_least(uint32_t n)
 {
@@ -22,10 +23,11 @@ int fraud_state_init(struct fraud_engine *e)
 {
     uint32_t nb;
 
-    if (getrandom(e->key, sizeof(e->key), GRND_NONBLOCK) != (ssize_t)sizeof(e->key)) {
-        /* Early boot without entropy: fall back to an address- and time-derived key. */
-        e->key[0] = (uint64_t)(uintptr_t)e ^ 0x9e3779b97f4a7c15ULL;
-        e->key[1] = (uint64_t)(uintptr_t)&nb * 0xbf58476d1ce4e5b9ULL;
+    if (pbx_siphash_keygen(e->key) != 0) {
+        /* Early boot without entropy: fall back to an address-derived key. */
+        uint64_t k[2] = {(uint64_t)(uintptr_t)e ^ 0x9e3779b97f4a7c15ULL,
+                         (uint64_t)(uintptr_t)&nb * 0xbf58476d1ce4e5b9ULL};
+        memcpy(e->key, k, sizeof(e->key));
     }
     e->acct_cap = e->pol.max_accounts ? e->pol.max_accounts : 1;
     e->call_cap = e->pol.max_calls ? e->pol.max_calls : 1;
@@ -110,7 +112,7 @@ struct acct *fraud_acct_find(const struct fraud_engine *e, struct slice name)
         if (a->used && a->name_len == name.len && memcmp(a->name, name.p, name.len) == 0)
             return (struct acct *)a;
     }
-    h = fraud_siphash(e->key, name.p, name.len);
+    h = pbx_siphash24(e->key, name.p, name.len);
     for (int32_t i = e->acct_buckets[h & e->acct_mask]; i >= 0; i = e->accts[i].hnext) {
         const struct acct *a = &e->accts[i];
         /* A hash hit is confirmed by comparing the name. */
@@ -197,7 +199,7 @@ struct acct *fraud_acct_get(struct fraud_engine *e, struct slice name)
     a->used = true;
     a->group = group_of(&e->pol, a->name, a->name_len);
     a->rate_win = a->ih_win = a->day = a->sp_hour = a->sp_flagged_hour = INT64_MIN;
-    h = fraud_siphash(e->key, a->name, a->name_len);
+    h = pbx_siphash24(e->key, a->name, a->name_len);
     a->hash = h;
     a->hnext = e->acct_buckets[h & e->acct_mask];
     e->acct_buckets[h & e->acct_mask] = idx;
@@ -216,7 +218,7 @@ struct call *fraud_call_find(const struct fraud_engine *e, struct slice id)
         if (c->used && c->id_len == id.len && memcmp(c->id, id.p, id.len) == 0)
             return (struct call *)c;
     }
-    h = fraud_siphash(e->key, id.p, id.len);
+    h = pbx_siphash24(e->key, id.p, id.len);
     for (int32_t i = e->call_buckets[h & e->call_mask]; i >= 0; i = e->calls[i].hnext) {
         const struct call *c = &e->calls[i];
         if (c->hash == h && c->id_len == id.len && memcmp(c->id, id.p, id.len) == 0)
@@ -232,7 +234,7 @@ int fraud_call_insert(struct fraud_engine *e, struct slice id, struct call **out
     uint64_t h;
 
     id = cut(id, FRAUD_CALL_ID_MAX - 1);
-    h = fraud_siphash(e->key, id.p, id.len);
+    h = pbx_siphash24(e->key, id.p, id.len);
     for (int32_t i = e->call_buckets[h & e->call_mask]; i >= 0; i = e->calls[i].hnext) {
         const struct call *o = &e->calls[i];
         if (o->hash == h && o->id_len == id.len && memcmp(o->id, id.p, id.len) == 0)

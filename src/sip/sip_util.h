@@ -27,9 +27,17 @@ static inline void zero_struct(void *p, size_t n)
 #if defined(__SSE2__)
     char *c = p;
     size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        _mm_storeu_si128((__m128i *)(void *)(c + i), _mm_setzero_si128());
+    const __m128i z = _mm_setzero_si128();
+    for (; i + 64 <= n; i += 64) {
+        _mm_storeu_si128((__m128i *)(void *)(c + i), z);
+        _mm_storeu_si128((__m128i *)(void *)(c + i + 16), z);
+        _mm_storeu_si128((__m128i *)(void *)(c + i + 32), z);
+        _mm_storeu_si128((__m128i *)(void *)(c + i + 48), z);
         /* Keeps the compiler from turning the loop back into a memset ("rep stos"). */
+        __asm__ volatile("" : : : "memory");
+    }
+    for (; i + 16 <= n; i += 16) {
+        _mm_storeu_si128((__m128i *)(void *)(c + i), z);
         __asm__ volatile("" : : : "memory");
     }
     if (i < n)
@@ -80,6 +88,15 @@ static inline bool eq_lower(struct slice s, const char *lit, size_t n)
         memcpy(&l0, lit, 8);
         memcpy(&l1, lit + n - 8, 8);
         return (((x0 | ((l0 >> 1) & m)) ^ l0) | ((x1 | ((l1 >> 1) & m)) ^ l1)) == 0;
+    }
+    if (n >= 2 && n < 4) {
+        uint16_t x0, x1, l0, l1;
+        memcpy(&x0, s.p, 2);
+        memcpy(&x1, s.p + n - 2, 2);
+        memcpy(&l0, lit, 2);
+        memcpy(&l1, lit + n - 2, 2);
+        return ((((unsigned)x0 | ((l0 >> 1) & 0x2020u)) ^ l0) |
+                (((unsigned)x1 | ((l1 >> 1) & 0x2020u)) ^ l1)) == 0;
     }
     for (size_t i = 0; i < n; i++)
         if (sip_lower[(unsigned char)s.p[i]] != (unsigned char)lit[i])

@@ -141,8 +141,19 @@ static void test_defaults(void)
     cfg_diag_init(&d);
     CHECK_INT(load("general: {}\n", &p, &d), 0);
     CHECK(p != NULL);
-    if (p)
+    if (p) {
         CHECK_INT(p->reject_status, 403);
+        CHECK(!p->enabled); /* no section: the daemons do not apply a policy */
+    }
+    fraud_config_free(p);
+    p = NULL;
+    /* A written section turns the live policy on, unless it says otherwise. */
+    CHECK_INT(load("fraud:\n  dialplan: {preset: GB}\n", &p, &d), 0);
+    CHECK(p && p->enabled);
+    fraud_config_free(p);
+    p = NULL;
+    CHECK_INT(load("fraud:\n  enabled: false\n", &p, &d), 0);
+    CHECK(p && !p->enabled);
     fraud_config_free(p);
     cfg_diag_fini(&d);
 }

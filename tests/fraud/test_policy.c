@@ -168,6 +168,20 @@ static void test_schedule_and_classes(void)
     fraud_policy_free(p);
 }
 
+struct locks {
+    unsigned locked, named;
+};
+
+static void count_locks(void *ctx, const struct fraud_account_info *a)
+{
+    struct locks *l = ctx;
+    if (a->locked) {
+        l->locked++;
+        if (strcmp(a->name, "1001") == 0 && strcmp(a->lock_why, "operator") == 0)
+            l->named++;
+    }
+}
+
 static void test_lockdown_and_lock(void)
 {
     struct fraud_policy *p = gb_policy();
@@ -192,6 +206,10 @@ static void test_lockdown_and_lock(void)
     CHECK_INT(d.rule, FRAUD_RULE_ACCOUNT_LOCKED);
     CHECK_INT(check(e, "1001", "999", MONDAY_10).action, FRAUD_ACT_ALLOW);
     CHECK_INT(check(e, "1002", "02079460000", MONDAY_10).action, FRAUD_ACT_ALLOW);
+    struct locks l = {0, 0};
+    CHECK_INT(fraud_account_foreach(e, count_locks, &l), 2); /* 1001 and 1002 are known */
+    CHECK_INT(l.locked, 1);
+    CHECK_INT(l.named, 1);
     CHECK_INT(fraud_account_unlock(e, SLICE_LIT("1001")), 0);
     CHECK_INT(fraud_account_unlock(e, SLICE_LIT("1001")), -ENOENT);
     CHECK_INT(check(e, "1001", "02079460000", MONDAY_10).action, FRAUD_ACT_ALLOW);

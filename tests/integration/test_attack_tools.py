@@ -13,7 +13,8 @@ svmap and stock svwar are stopped by their signature; the disguised slow svwar m
 no real extension (enumeration shielding answers unknown users like real ones); svcrack
 must not crack the password (brute-force ban long before the right word). A legitimate
 phone still registers through the gateway afterwards. The attackers are listed by
-`pbxguard ctl ban list`, and still after the gateway is killed with SIGKILL and restarted.
+`pbxguard ctl ban list`, and still after the gateway is killed with SIGKILL and restarted;
+`ctl ban add/del` and `ctl reload` act on the running gateway.
 """
 import os
 import shutil
@@ -148,6 +149,25 @@ def main(h):
         harness.check(a in after, "ban of %s lost across kill -9 + restart: %s" % (a, sorted(after)))
     rc, out = attacks.ctl(h, gw.data_dir, "status")
     harness.check(rc == 0, "ctl status against the running gateway: %s" % out)
+
+    # Operator actions through the control socket act on the running gateway at once.
+    manual = ATTACK_NET + "99"
+    harness.check(sipmsg.exchange(ip, port, sipmsg.options(ip, port), "udp", 1, (manual, 0)),
+                  "control: %s gets answers before its manual ban" % manual)
+    rc, out = attacks.ctl(h, gw.data_dir, "ban", "add", manual, "10m", "manual test ban")
+    harness.check(rc == 0, "ctl ban add: %s" % out)
+    harness.check(manual in attacks.banned(h, gw.data_dir), "manual ban not listed")
+    harness.check(not sipmsg.exchange(ip, port, sipmsg.options(ip, port), "udp", 0.5,
+                                      (manual, 0)),
+                  "a manually banned source still gets answers")
+    rc, out = attacks.ctl(h, gw.data_dir, "ban", "del", manual)
+    harness.check(rc == 0, "ctl ban del: %s" % out)
+    harness.check(sipmsg.exchange(ip, port, sipmsg.options(ip, port), "udp", 1, (manual, 0)),
+                  "%s still refused after ctl ban del" % manual)
+    rc, out = attacks.ctl(h, gw.data_dir, "reload")
+    harness.check(rc == 0, "ctl reload: %s" % out)
+    harness.wait_until(lambda: "configuration reloaded" in gw.log(), 10, interval=0.1,
+                       what="the gateway to reload after ctl reload")
     if shutil.which("nft"):
         r = subprocess.run(["nft", "list", "set", "inet", table, "ban4"], capture_output=True,
                            text=True, timeout=10)

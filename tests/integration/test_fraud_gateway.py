@@ -10,10 +10,10 @@ to a SIPp "carrier" UAS. --case picks one part:
   schedule      off-hours international refused at 22:00 (test clock), allowed at 10:00 on
                 another gateway; refused on a configured holiday
   enforce       concurrency limit; max duration ends a running call with BYE to both sides;
-                running spend ends a call and refuses the next; ctl account lock/unlock
-                (emergency still allowed); ctl lockdown (only internal and emergency);
-                quarantine on a high-risk call: account locked, its live call ended, source
-                banned, alert event
+                running spend ends a call and refuses the next
+  ctl           ctl account lock/unlock (emergency still allowed); ctl lockdown (only
+                internal and emergency); quarantine on a high-risk call: account locked, its
+                live call ended, source banned, alert event
   control       without a fraud section the same premium and high-risk calls complete
 """
 import os
@@ -120,6 +120,11 @@ def case_enforce(h, topo):
     caller, uas = fraud.held_call(h, topo, gw, user(topo, "1030"), fraud.INTL_FR, "spend")
     fraud.expect_ended_by_gateway(caller, uas, "spend_per_day", "spend")
     fraud.refused(h, topo, gw, user(topo, "1030"), fraud.INTL_FR, "spend_per_day", "spend-2")
+    gw.finish()
+
+
+def case_ctl(h, topo):
+    gw = fraud.FraudGateway(h, topo, policy(), when=fraud.WED_10H).start()
 
     # Operator lock: refused except emergency; unlock: allowed again.
     gw.ctl("account", "lock", "1005", "suspected compromise")
@@ -163,7 +168,7 @@ def case_control(h, topo):
 
 
 CASES = {"destinations": case_destinations, "schedule": case_schedule,
-         "enforce": case_enforce, "control": case_control}
+         "enforce": case_enforce, "ctl": case_ctl, "control": case_control}
 
 
 def main(h):

@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include "pbxguard/ban/ban.h"
+#include "pbxguard/core/config.h"
 #include "pbxguard/core/event.h"
 #include "pbxguard/detect/detect.h"
 #include "pbxguard/sensor/capture_file.h"
+#include "pbxguard/sensor/config.h"
 #include "pbxguard/sensor/report.h"
 #include "pbxguard/sensor/sensor.h"
 #include "pcapgen.h"
@@ -401,6 +403,56 @@ static void test_reader_damaged(void)
     unlink(path);
 }
 
+static const struct sensor_config *load_cfg(const char *yaml, struct cfg_snapshot **snap,
+                                            unsigned *errors)
+{
+    static const struct cfg_section table[] = {{"sensor", sensor_config_load, sensor_config_free}};
+    struct cfg_diag d;
+
+    cfg_diag_init(&d);
+    *snap = NULL;
+    int rc = cfg_snapshot_load_buf("t.yaml", yaml, strlen(yaml), table, 1, &d, snap);
+    *errors = cfg_diag_errors(&d);
+    cfg_diag_fini(&d);
+    return rc == 0 ? cfg_snapshot_section(*snap, "sensor") : NULL;
+}
+
+/* The sensor: section: defaults, values, and refusals with a position. */
+static void test_config(void)
+{
+    struct cfg_snapshot *snap;
+    unsigned errors;
+    const struct sensor_config *c = load_cfg("", &snap, &errors);
+
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_STR(c->filter, SENSOR_DEFAULT_FILTER);
+        CHECK(c->enforce && c->promiscuous);
+        CHECK_INT(c->npbx, 0);
+        CHECK_INT(c->max_flows, 4096);
+    }
+    cfg_snapshot_unref(snap);
+    c = load_cfg("sensor:\n  interface: eth1\n  pbx: [\"192.0.2.10:5060\", \"2001:db8::10\"]\n"
+                 "  buffer_size: 32M\n  enforce: false\n  filter: \"udp\"\n",
+                 &snap, &errors);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_STR(c->interface, "eth1");
+        CHECK_INT(c->npbx, 2);
+        CHECK_INT(c->pbx[0].port, 5060);
+        CHECK_INT(c->pbx[1].family, AF_INET6);
+        CHECK_INT(c->buffer_size, 32u << 20);
+        CHECK(!c->enforce);
+        CHECK_STR(c->filter, "udp");
+    }
+    cfg_snapshot_unref(snap);
+    c = load_cfg("sensor:\n  pbx: [pbx.example]\n  max_flows: 2\n  colour: blue\n", &snap, &errors);
+    CHECK(c == NULL);
+    CHECK_INT(errors, 3);
+    if (snap)
+        cfg_snapshot_unref(snap);
+}
+
 static void test_helpers(void)
 {
     struct pbx_addr a;
@@ -462,6 +514,7 @@ int main(int argc, char **argv)
     close(fd);
     write_capture(path);
     test_helpers();
+    test_config();
     test_tcp_segments_alone();
     test_reader_equivalence(path);
     test_reader_damaged();
