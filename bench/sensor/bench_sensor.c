@@ -219,12 +219,16 @@ int main(int argc, char **argv)
     struct stat sb;
 
     for (int i = 1; i < argc; i++) {
+        char *end = NULL;
         if (strcmp(argv[i], "--messages") == 0 && i + 1 < argc) {
-            target = strtoull(argv[++i], NULL, 10);
+            target = strtoull(argv[++i], &end, 10);
+            if (*end || target > 100000000)
+                target = 0;
         } else if (strcmp(argv[i], "--file") == 0 && i + 1 < argc) {
             path = argv[++i];
         } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-            runs = (unsigned)strtoul(argv[++i], NULL, 10);
+            unsigned long v = strtoul(argv[++i], &end, 10);
+            runs = *end || v > 100 ? 0 : (unsigned)v;
         } else if (strcmp(argv[i], "--keep") == 0) {
             keep = true;
         } else {
@@ -233,8 +237,10 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (target == 0 || runs == 0)
+    if (target == 0 || runs == 0) {
+        fprintf(stderr, "bench_sensor: --messages 1..100000000, --runs 1..100\n");
         return 2;
+    }
     if (!(keep && stat(path, &sb) == 0) && generate(path, target) != 0)
         return 2;
 

@@ -5,7 +5,8 @@
  *                   [--data-dir DIR] [--json] [--no-enforce] [-q]
  *
  * Live (-i): libpcap capture; bans are persisted (store) and enforced through nftables
- * unless --no-enforce (or sensor.enforce: false); runs until SIGTERM/SIGINT. Offline (-r):
+ * unless --no-enforce (or sensor.enforce: false); runs until SIGTERM/SIGINT; SIGHUP reloads
+ * the detect section and the log/event destinations. Offline (-r):
  * reads the capture as fast as it can with the capture timestamps as the engine's clock, and
  * reports decisions and bans (text, or JSON lines with --json); nothing is enforced.
  *
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "config_sections.h"
@@ -52,6 +54,9 @@ struct sn_opts {
 };
 
 struct sn_run {
+    const char *config;        /* for SIGHUP */
+    struct cfg_snapshot *snap; /* the last reloaded configuration (engine strings borrow
+                                  from it); the first one stays with cmd_sensor */
     struct sensor *s;
     struct sensor_report *rep;
     struct det_runtime *rt;
@@ -61,6 +66,7 @@ struct sn_run {
 };
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t hup_signal;
 
 static void usage(FILE *out)
 {
@@ -247,7 +253,51 @@ static int run_offline(struct sn_run *r, const char *path)
 
 static void on_signal(int signo)
 {
-    stop_signal = signo;
+    if (signo == SIGHUP)
+        hup_signal = 1;
+    else
+        stop_signal = signo;
+}
+
+/*
+ * SIGHUP: re-read the configuration; the detect section is swapped into the running engine
+ * (state kept), log and event destinations are reopened (log rotation). Capture settings
+ * (interface, filter, PBX addresses) need a restart. A rejected file changes nothing.
+ */
+static void reload(struct sn_run *r)
+{
+    struct cfg_snapshot *s;
+    char err[256] = "";
+
+    if (!r->config) {
+        log_info("sensor: SIGHUP without a configuration file: nothing to reload");
+        return;
+    }
+    s = load_snapshot(r->config);
+    if (!s) {
+        log_error("sensor: reload of %s refused; the running configuration stays", r->config);
+        return;
+    }
+    struct det_config dc;
+    const struct det_config *dcp = cfg_snapshot_section(s, "detect");
+    const struct general_config *gen = general_config_get(s);
+    if (dcp)
+        dc = *dcp;
+    else
+        det_config_defaults(&dc);
+    if (gen && gen->shadow_mode)
+        dc.shadow = true;
+    if (det_engine_reconfigure(r->rt->engine, &dc, err, sizeof(err)) != 0) {
+        log_error("sensor: reload refused: %s", err);
+        cfg_snapshot_unref(s);
+        return;
+    }
+    if (app_config_apply_core(s) != 0)
+        log_warn("sensor: reload: keeping the previous log or event destination");
+    if (r->snap)
+        cfg_snapshot_unref(r->snap);
+    r->snap = s;
+    log_info("sensor: configuration reloaded (capture settings need a restart)");
 }
 
 static void log_counters(const struct sn_run *r, struct cap_live *cl)
@@ -286,6 +336,7 @@ static int run_live(struct sn_run *r, const struct sensor_config *sc, const char
     sigemptyset(&sa.sa_mask);
     (void)sigaction(SIGTERM, &sa, NULL);
     (void)sigaction(SIGINT, &sa, NULL);
+    (void)sigaction(SIGHUP, &sa, NULL);
     /* Readiness: the capture is active and filtered from here on (tests wait for this). */
     fprintf(stderr, "pbxguard sensor: capturing on %s (filter: %s), enforcement %s\n", iface,
             sc->filter && sc->filter[0] ? sc->filter : "none", r->rt->nft ? "nftables" : "off");
@@ -300,6 +351,10 @@ static int run_live(struct sn_run *r, const struct sensor_config *sc, const char
             fprintf(stderr, "pbxguard sensor: capture failed: %s\n", err);
             rc = n;
             break;
+        }
+        if (hup_signal) {
+            hup_signal = 0;
+            reload(r);
         }
         if (r->err) {
             log_error("sensor: out of memory in the TCP flow table; frames lost");
@@ -336,9 +391,11 @@ int cmd_sensor(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     memset(&r, 0, sizeof(r));
     stop_signal = 0;
+    hup_signal = 0;
     rc = parse_args(argc, argv, &o);
     if (rc)
         return rc > 0 ? EXIT_OK : EXIT_USAGE;
+    r.config = o.config;
     snap = load_snapshot(o.config);
     if (!snap)
         return EXIT_USAGE;
@@ -366,6 +423,13 @@ int cmd_sensor(int argc, char **argv)
     if (gen && gen->shadow_mode)
         dc.shadow = true;
     const char *data_dir = o.data_dir ? o.data_dir : live && gen ? gen->data_dir : NULL;
+    if (data_dir && !o.data_dir && access(data_dir, W_OK) != 0) {
+        /* The configured default directory is not set up on this host: detect and enforce
+         * anyway (a sensor that refuses to start protects nothing), without persistence. */
+        log_warn("sensor: data directory %s unusable (%s); bans are not persisted", data_dir,
+                 strerror(errno));
+        data_dir = NULL;
+    }
     bool kernel = live && sc->enforce && !o.no_enforce;
     rc = det_runtime_open(&dc, cfg_snapshot_section(snap, "ban"),
                           data_dir ? cfg_snapshot_section(snap, "store") : NULL,
@@ -413,6 +477,8 @@ out:
     fflush(stdout);
     sensor_free(r.s);
     det_runtime_close(r.rt);
+    if (r.snap)
+        cfg_snapshot_unref(r.snap);
     sensor_report_free(r.rep);
     if (!o.file)
         ev_close();

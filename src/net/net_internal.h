@@ -104,7 +104,6 @@ struct net {
 };
 
 /* hash.c: SipHash-2-4 with the instance's random key. */
-uint64_t net_hash(const uint8_t key[16], const void *data, size_t len);
 uint64_t net_hash_addr(const struct net *n, const struct pbx_addr *a, bool with_port);
 
 /* sock.c */

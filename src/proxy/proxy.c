@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "proxy_int.h"
-#include "siphash.h"
+#include "keyhash.h"
 
 void proxy_settings_default(struct proxy_settings *set)
 {
@@ -78,13 +78,6 @@ uint16_t px_default_port(enum pbx_transport tp)
     return tp == PBX_TP_TLS ? 5061 : 5060;
 }
 
-static bool is_loopback(const struct pbx_addr *a)
-{
-    if (a->family == AF_INET)
-        return (ntohl(a->ip.v4.s_addr) >> 24) == 127;
-    return a->family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&a->ip.v6);
-}
-
 enum proxy_side proxy_side_of(const struct proxy *p, const struct net_msg *in)
 {
     bool ip_match = false;
@@ -97,13 +90,20 @@ enum proxy_side proxy_side_of(const struct proxy *p, const struct net_msg *in)
     if (!ip_match)
         return PROXY_SIDE_OUTSIDE;
     /* The PBX's IP but another port: a UDP PBX sends from its listening port, so on UDP
-     * this is someone else on that host. A TCP/TLS connection the PBX opened comes from an
-     * ephemeral port: taken as inside on a PBX-facing listener, or when the address is
-     * not a loopback one (where phones and PBX may share the address, e.g. in tests). */
+     * this is someone else on that host, unless it arrived on a PBX-facing-only socket. */
     const struct proxy_iface *ifc = px_iface_by_listener(p, in->listener_id);
     if (ifc && ifc->sides == PROXY_SIDE_INSIDE)
         return PROXY_SIDE_INSIDE;
-    if (in->transport != PBX_TP_UDP && !is_loopback(&in->remote))
+    if (in->transport == PBX_TP_UDP)
+        return PROXY_SIDE_OUTSIDE;
+    /* A stream from the PBX's IP: either a connection we opened to it (listener_id is
+     * NET_ANY_LISTENER; its requests, e.g. the INVITE to a registered phone, are the PBX's)
+     * or one the PBX opened from an ephemeral port to a listener that serves the inside (a
+     * PBX may connect afresh to the Path or Record-Route URI instead of reusing ours).
+     * A listener that serves only the outside never takes the PBX's requests. */
+    if (in->listener_id == NET_ANY_LISTENER)
+        return PROXY_SIDE_INSIDE;
+    if (ifc && (ifc->sides & PROXY_SIDE_INSIDE))
         return PROXY_SIDE_INSIDE;
     return PROXY_SIDE_OUTSIDE;
 }
@@ -305,32 +305,32 @@ void px_emit_outside(const struct proxy *p, struct wbuf *w, const struct sip_msg
 
 uint64_t px_branch_hash(const struct proxy *p, const struct sip_msg *m, const struct sip_via *top)
 {
-    struct siphash s;
+    struct px_khash s;
     struct sip_name_addr na;
-    siphash_init(&s, p->hash_key);
+    px_kh_init(&s, p->hash_key);
     /* RFC 3261 §16.11: with an RFC 3261 branch, a hash of the received branch identifies the
      * transaction; CANCEL and the ACK of a non-2xx carry the INVITE's branch (§9.1, §17.1.1.3)
      * so they hash the same. sent-by, Request-URI, From tag, Call-ID and CSeq number are the
      * same in all three and make collisions between clients harmless. The To tag is left out
      * of that case on purpose: the ACK has one, the INVITE had not. */
     bool rfc3261 = top->branch.len > 7 && slice_starts_with_ci(top->branch, PX_MAGIC_COOKIE);
-    siphash_field(&s, top->branch.p, top->branch.len);
-    siphash_field(&s, top->host.p, top->host.len);
+    px_kh_field(&s, top->branch.p, top->branch.len);
+    px_kh_field(&s, top->host.p, top->host.len);
     uint8_t port[2] = {(uint8_t)(top->port >> 8), (uint8_t)top->port};
-    siphash_update(&s, port, 2);
-    siphash_field(&s, m->ruri_raw.p, m->ruri_raw.len);
+    px_kh_put(&s, port, 2);
+    px_kh_field(&s, m->ruri_raw.p, m->ruri_raw.len);
     if (sip_msg_from(m, &na) == 0)
-        siphash_field(&s, na.tag.p, na.tag.len);
-    siphash_field(&s, m->call_id.p, m->call_id.len);
+        px_kh_field(&s, na.tag.p, na.tag.len);
+    px_kh_field(&s, m->call_id.p, m->call_id.len);
     uint8_t cs[4] = {(uint8_t)(m->cseq_num >> 24), (uint8_t)(m->cseq_num >> 16),
                      (uint8_t)(m->cseq_num >> 8), (uint8_t)m->cseq_num};
-    siphash_update(&s, cs, 4);
+    px_kh_put(&s, cs, 4);
     if (!rfc3261) {
         /* RFC 2543 peers: the full §16.11 field list, including the To tag. */
         if (sip_msg_to(m, &na) == 0)
-            siphash_field(&s, na.tag.p, na.tag.len);
+            px_kh_field(&s, na.tag.p, na.tag.len);
     }
-    return siphash_final(&s);
+    return px_kh_final(&s);
 }
 
 int px_uri_addr(const struct sip_uri *u, enum pbx_transport tp, struct pbx_addr *out)
@@ -417,6 +417,13 @@ int proxy_process(struct proxy *p, const struct net_msg *in, const struct sip_ms
     memset(act, 0, sizeof(*act));
     act->upstream = -1;
     act->from = proxy_side_of(p, in);
+    /* Header values with NUL or other control bytes (and a bare CR) are outside the
+     * RFC 3261 §25.1 grammar and truncate or split headers in C consumers behind us: such a
+     * message is malformed and handled like a parse failure, dropped without an answer. */
+    if (m->anomalies & (1ull << SIP_ANOM_CTRL_CHAR)) {
+        px_drop(act, "control byte in header");
+        return 0;
+    }
     if (m->is_request)
         return px_request(p, in, m, act);
     return px_response(p, in, m, act);

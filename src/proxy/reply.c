@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "proxy_int.h"
-#include "siphash.h"
+#include "keyhash.h"
 
 void px_reply(struct proxy *p, const struct net_msg *in, const struct sip_msg *m, int status,
               const char *reason, const char *extra, struct proxy_action *act)
@@ -42,13 +42,13 @@ void px_reply(struct proxy *p, const struct net_msg *in, const struct sip_msg *m
             px_emit_raw(&w, m, h);
             if (status > 100 && i == m->first[SIP_HDR_TO] && sip_msg_to(m, &to) == 0 && !to.tag.p) {
                 /* §8.2.6.2: add a To tag; a keyed hash keeps retransmissions identical. */
-                struct siphash s;
-                siphash_init(&s, p->hash_key);
-                siphash_field(&s, m->call_id.p, m->call_id.len);
-                siphash_field(&s, top.branch.p, top.branch.len);
+                struct px_khash s;
+                px_kh_init(&s, p->hash_key);
+                px_kh_field(&s, m->call_id.p, m->call_id.len);
+                px_kh_field(&s, top.branch.p, top.branch.len);
                 w.len -= 2; /* reopen the line */
                 wb_str(&w, ";tag=");
-                wb_hex64(&w, siphash_final(&s));
+                wb_hex64(&w, px_kh_final(&s));
                 wb_str(&w, "\r\n");
             }
             break;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "proxy_int.h"
-#include "siphash.h"
+#include "keyhash.h"
 
 #define MAX_ROUTES SIP_MAX_LIST_VALUES
 
@@ -491,21 +491,21 @@ static uint32_t loop_hash(const struct proxy *p, const struct req_ctx *c)
     /* RFC 3261 §16.6 item 8: the second branch component is computed from what a loop
      * leaves unchanged but a spiral changes (the Request-URI after §16.4), so a request that
      * comes back with one of our Vias carrying the same value has looped (§16.3 item 4). */
-    struct siphash s;
+    struct px_khash s;
     struct sip_name_addr na;
     uint8_t key[16];
     memcpy(key, p->hash_key, 16);
     key[0] ^= 0x5a; /* independent of the transaction component */
-    siphash_init(&s, key);
+    px_kh_init(&s, key);
     struct slice ruri = c->new_ruri.p ? c->new_ruri : c->m->ruri_raw;
-    siphash_field(&s, ruri.p, ruri.len);
+    px_kh_field(&s, ruri.p, ruri.len);
     if (sip_msg_from(c->m, &na) == 0)
-        siphash_field(&s, na.tag.p, na.tag.len);
-    siphash_field(&s, c->m->call_id.p, c->m->call_id.len);
+        px_kh_field(&s, na.tag.p, na.tag.len);
+    px_kh_field(&s, c->m->call_id.p, c->m->call_id.len);
     uint8_t cs[4] = {(uint8_t)(c->m->cseq_num >> 24), (uint8_t)(c->m->cseq_num >> 16),
                      (uint8_t)(c->m->cseq_num >> 8), (uint8_t)c->m->cseq_num};
-    siphash_update(&s, cs, 4);
-    return (uint32_t)siphash_final(&s);
+    px_kh_put(&s, cs, 4);
+    return (uint32_t)px_kh_final(&s);
 }
 
 static bool loop_detected(struct proxy *p, const struct req_ctx *c, uint32_t lh)

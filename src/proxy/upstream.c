@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "proxy_int.h"
-#include "siphash.h"
+#include "keyhash.h"
 
 int proxy_upstream_pick(const struct proxy *p, struct slice key)
 {
@@ -27,10 +27,10 @@ int proxy_upstream_pick(const struct proxy *p, struct slice key)
         return -ENOENT;
     /* Equal priorities share the load by Call-ID, so every transaction of a call (and a
      * CANCEL after its INVITE) lands on the same PBX. */
-    struct siphash s;
-    siphash_init(&s, p->hash_key);
-    siphash_field(&s, key.p, key.len);
-    unsigned pick = (unsigned)(siphash_final(&s) % n_best);
+    struct px_khash s;
+    px_kh_init(&s, p->hash_key);
+    px_kh_field(&s, key.p, key.len);
+    unsigned pick = (unsigned)(px_kh_final(&s) % n_best);
     for (unsigned i = 0; i < p->n_ups; i++) {
         if (!p->ups[i].up || p->ups[i].priority != best)
             continue;
@@ -45,7 +45,7 @@ int proxy_health_request(struct proxy *p, unsigned idx, int64_t now_ms, struct p
     struct proxy_upstream *u;
     const struct proxy_iface *ifc;
     struct wbuf w;
-    struct siphash s;
+    struct px_khash s;
     enum pbx_transport tp;
 
     if (!p || !act || idx >= p->n_ups)
@@ -63,11 +63,11 @@ int proxy_health_request(struct proxy *p, unsigned idx, int64_t now_ms, struct p
     u->probe_seq = p->probe_counter;
     struct pbx_addr adv = px_iface_adv(p, ifc, NULL, u);
 
-    siphash_init(&s, p->hash_key);
-    siphash_update(&s, &now_ms, sizeof(now_ms));
-    siphash_update(&s, &u->probe_seq, sizeof(u->probe_seq));
-    siphash_update(&s, &idx, sizeof(idx));
-    uint64_t id = siphash_final(&s);
+    px_kh_init(&s, p->hash_key);
+    px_kh_put(&s, &now_ms, sizeof(now_ms));
+    px_kh_put(&s, &u->probe_seq, sizeof(u->probe_seq));
+    px_kh_put(&s, &idx, sizeof(idx));
+    uint64_t id = px_kh_final(&s);
 
     memset(act, 0, sizeof(*act));
     wb_init(&w, p->out, sizeof(p->out));

@@ -6,6 +6,10 @@
 #include <errno.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "pbxguard/sip/headers.h"
 #include "pbxguard/sip/limits.h"
 #include "pbxguard/sip/msg.h"
@@ -94,6 +98,44 @@ static bool ipv6_ok(struct slice s)
     return inet_pton(AF_INET6, tmp, bin) == 1;
 }
 
+#if defined(__SSE2__)
+/*
+ * The rules of hostname_ok() below for p[0..n), 1 <= n <= 32, on bit masks: a zero-padded
+ * copy is classified sixteen bytes at a time (alphanumeric, '.', '-'), and the label rules
+ * become shifts of the '.' and '-' masks, instead of a branch per byte.
+ */
+static bool hostname_ok_masks(const char *p, size_t n)
+{
+    char buf[32] = {0};
+    memcpy(buf, p, n);
+    uint32_t alnum = 0, dot = 0, dash = 0;
+    for (unsigned h = 0; h < 2; h++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(buf + 16 * h));
+        __m128i lx = _mm_or_si128(x, _mm_set1_epi8(0x20));
+        /* Signed compares: bytes >= 0x80 are negative and fall in no class. */
+        __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                      _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+        __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lx, _mm_set1_epi8('a' - 1)),
+                                      _mm_cmplt_epi8(lx, _mm_set1_epi8('z' + 1)));
+        alnum |= (uint32_t)_mm_movemask_epi8(_mm_or_si128(digit, alpha)) << (16 * h);
+        dot |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))) << (16 * h);
+        dash |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('-'))) << (16 * h);
+    }
+    uint32_t all = n == 32 ? ~0u : (1u << n) - 1;
+    if (((alnum | dot | dash) & all) != all)
+        return false; /* a byte that is none of the three */
+    dot &= all;
+    dash &= all;
+    uint32_t starts = 1u | (dot << 1); /* first byte of each label */
+    if ((dot & starts) || (dot & (dash << 1)) || (dash & starts))
+        return false; /* empty label, '-' ending a label, '-' starting one */
+    if (((dot | dash) >> (n - 1)) & 1u)
+        return false; /* ends with an empty toplabel or a '-' */
+    unsigned label = dot ? 32u - (unsigned)__builtin_clz(dot) : 0; /* toplabel start */
+    return CC_IS(p[label], CC_ALPHA);
+}
+#endif
+
 static bool hostname_ok(struct slice s)
 {
     /* RFC 3261 §25.1: labels of alphanum and '-', toplabel starting with a letter. */
@@ -104,6 +146,10 @@ static bool hostname_ok(struct slice s)
         end--;
     if (end == 0)
         return false;
+#if defined(__SSE2__)
+    if (end <= 32)
+        return hostname_ok_masks(s.p, end);
+#endif
     size_t label = 0;
     for (size_t i = 0; i < end; i++) {
         char ch = s.p[i];
@@ -452,9 +498,12 @@ port:
         const char *c = hp + (u->host_type == SIP_HOST_IPV6 ? u->host.len + 2 : u->host.len);
         u->port_str = slice_range(c + 1, p);
     }
-    const char *q = memchr(p, '?', (size_t)(end - p));
-    if (!q)
-        q = end;
+    const char *q = p; /* the '?' that starts the headers, or end */
+    if (p < end && *p != '?') {
+        q = memchr(p, '?', (size_t)(end - p));
+        if (!q)
+            q = end;
+    }
     if (p < q) {
         u->params = slice_range(p, q);
         int rc = parse_uri_params(u, u->params);

@@ -108,12 +108,12 @@ static int run(struct proxy *p, const char *text, struct net_msg in, struct prox
     return rc;
 }
 
-/* Runs raw bytes (already CRLF) as received. */
-static int run_raw(struct proxy *p, const char *bytes, struct net_msg in, struct proxy_action *act)
+/* Runs n raw bytes (already CRLF, may hold NUL) as received. */
+static int run_len(struct proxy *p, const char *bytes, size_t n, struct net_msg in,
+                   struct proxy_action *act)
 {
     static struct sip_msg m;
     static uint8_t buf[PROXY_OUT_CAP];
-    size_t n = strlen(bytes);
     memcpy(buf, bytes, n);
     in.buf = buf;
     in.len = n;
@@ -127,6 +127,12 @@ static int run_raw(struct proxy *p, const char *bytes, struct net_msg in, struct
         out[act->len] = '\0';
     }
     return rc;
+}
+
+/* Runs raw bytes (already CRLF, NUL-terminated) as received. */
+static int run_raw(struct proxy *p, const char *bytes, struct net_msg in, struct proxy_action *act)
+{
+    return run_len(p, bytes, strlen(bytes), in, act);
 }
 
 /* The n-th header line named name (case-sensitive, long form) of out, value only. */
@@ -812,6 +818,119 @@ static void test_sides(void)
     CHECK_INT(a.to, PROXY_SIDE_INSIDE);
 }
 
+/*
+ * A PBX over TCP on loopback (phones on other loopback addresses): its requests arrive on
+ * the connection we opened to it, or on a connection it opens from an ephemeral port.
+ */
+static void test_sides_stream(void)
+{
+    static struct proxy p;
+    struct proxy_settings set;
+    struct proxy_iface ifs[3];
+    struct proxy_upstream up;
+    uint8_t key[16] = {0};
+    struct flow_key fk;
+    struct proxy_action a;
+
+    proxy_settings_default(&set);
+    ifs[0] = (struct proxy_iface){0, PBX_TP_UDP, addr("127.0.0.4:5060"), {0}, PROXY_SIDE_BOTH};
+    ifs[1] = (struct proxy_iface){1, PBX_TP_TCP, addr("127.0.0.4:5060"), {0}, PROXY_SIDE_BOTH};
+    ifs[2] = (struct proxy_iface){2, PBX_TP_TCP, addr("127.0.0.4:5070"), {0}, PROXY_SIDE_OUTSIDE};
+    memset(&up, 0, sizeof(up));
+    up.ep.transport = PBX_TP_TCP;
+    up.ep.addr = addr("127.0.0.1:5080");
+    CHECK_INT(flow_key_init_secret(&fk, (const uint8_t *)"stream secret 0123456", 21), 0);
+    CHECK_INT(proxy_init(&p, &set, ifs, 3, &up, 1, key, &fk), 0);
+
+    struct net_msg own = from("127.0.0.1:5080", PBX_TP_TCP, NET_ANY_LISTENER, "127.0.0.4:41000", 3);
+    CHECK_INT(proxy_side_of(&p, &own), PROXY_SIDE_INSIDE);
+    /* Our outbound connection as the kernel may report it: the PBX's IP, any port. */
+    struct net_msg out_conn =
+        from("127.0.0.1:45494", PBX_TP_TCP, NET_ANY_LISTENER, "127.0.0.4:41000", 4);
+    CHECK_INT(proxy_side_of(&p, &out_conn), PROXY_SIDE_INSIDE);
+    struct net_msg accepted = from("127.0.0.1:46000", PBX_TP_TCP, 1, "127.0.0.4:5060", 5);
+    CHECK_INT(proxy_side_of(&p, &accepted), PROXY_SIDE_INSIDE);
+    /* Controls: UDP from another port of the PBX's host, a stream on an outside-only
+     * listener, and a phone on another loopback address stay outside. */
+    struct net_msg udp_other = from("127.0.0.1:46000", PBX_TP_UDP, 0, "127.0.0.4:5060", 0);
+    CHECK_INT(proxy_side_of(&p, &udp_other), PROXY_SIDE_OUTSIDE);
+    struct net_msg outside_only = from("127.0.0.1:46001", PBX_TP_TCP, 2, "127.0.0.4:5070", 6);
+    CHECK_INT(proxy_side_of(&p, &outside_only), PROXY_SIDE_OUTSIDE);
+    struct net_msg phone = from("127.0.0.3:46002", PBX_TP_TCP, 1, "127.0.0.4:5060", 7);
+    CHECK_INT(proxy_side_of(&p, &phone), PROXY_SIDE_OUTSIDE);
+
+    /* The PBX's INVITE to a phone on a connection it opened: an inside request, so it goes
+     * to the phone's address, not back to the PBX. */
+    CHECK_INT(run(&p,
+                  "INVITE sip:1001@127.0.0.3:5062 SIP/2.0\n"
+                  "Via: SIP/2.0/TCP 127.0.0.1:5080;branch=z9hG4bKpbxinv\n"
+                  "Max-Forwards: 69\n"
+                  "From: <sip:9000@pbx.test>;tag=t1\n"
+                  "To: <sip:1001@pbx.test>\n"
+                  "Call-ID: tcpup-1\n"
+                  "CSeq: 1 INVITE\n"
+                  "Contact: <sip:9000@127.0.0.1:5080;transport=tcp>\n"
+                  "Content-Length: 0\n\n",
+                  accepted, &a),
+              0);
+    CHECK_INT(a.from, PROXY_SIDE_INSIDE);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK_INT(a.to, PROXY_SIDE_OUTSIDE);
+    struct pbx_addr ph = addr("127.0.0.3:5062");
+    CHECK(pbx_addr_eq(&a.dest.addr, &ph, true));
+}
+
+/* Header values with NUL or other control bytes are never forwarded, in either direction. */
+static void test_control_bytes(void)
+{
+    static const char head[] = "OPTIONS sip:100@203.0.113.1 SIP/2.0\r\n"
+                               "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKctl1;rport\r\n"
+                               "Max-Forwards: 70\r\n"
+                               "From: <sip:100@example.com>;tag=f1\r\n"
+                               "To: <sip:100@example.com>\r\n"
+                               "Call-ID: ctl-1@192.168.1.20\r\n"
+                               "CSeq: 1 OPTIONS\r\n";
+    static const char *const bad[] = {"Subject: a\x01\x1b"
+                                      "b\r\n",
+                                      "Subject: a\x7f"
+                                      "b\r\n",
+                                      "Subject: a\rb\r\n"};
+    static char msg[1024];
+    struct proxy_action a;
+    size_t n;
+
+    /* Control: the same message with a clean Subject is forwarded. */
+    n = (size_t)snprintf(msg, sizeof(msg), "%sSubject: ab\r\nContent-Length: 0\r\n\r\n", head);
+    CHECK_INT(run_len(&px, msg, n, PHONE_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        n = (size_t)snprintf(msg, sizeof(msg), "%s%sContent-Length: 0\r\n\r\n", head, bad[i]);
+        CHECK_INT(run_len(&px, msg, n, PHONE_UDP(), &a), 0);
+        CHECK_INT(a.kind, PROXY_ACT_DROP);
+        CHECK_INT(a.len, 0);
+    }
+    /* NUL: built by hand (snprintf would stop at it). */
+    n = (size_t)snprintf(msg, sizeof(msg), "%sSubject: aXb\r\nContent-Length: 0\r\n\r\n", head);
+    char *x = strstr(msg, "aXb");
+    CHECK(x != NULL);
+    if (x)
+        x[1] = '\0';
+    CHECK_INT(run_len(&px, msg, n, PHONE_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_DROP);
+    /* A response from the PBX with a control byte is not relayed to the phone either. */
+    static const char resp[] = "SIP/2.0 200 OK\r\n"
+                               "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKx\r\n"
+                               "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKctl1\r\n"
+                               "From: <sip:100@example.com>;tag=f1\r\n"
+                               "To: <sip:100@example.com>;tag=t\r\n"
+                               "Call-ID: ctl-1@192.168.1.20\r\n"
+                               "CSeq: 1 OPTIONS\r\n"
+                               "Server: a\x02z\r\n"
+                               "Content-Length: 0\r\n\r\n";
+    CHECK_INT(run_len(&px, resp, sizeof(resp) - 1, PBX_UDP(), &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_DROP);
+}
+
 static void test_validation_replies(void)
 {
     struct proxy_action a;
@@ -979,6 +1098,8 @@ int main(void)
     test_route_popping();
     test_responses();
     test_sides();
+    test_sides_stream();
+    test_control_bytes();
     test_wildcard();
     test_validation_replies();
     test_content_length();

@@ -87,6 +87,25 @@ int sc_udp4_frag(struct pg_writer *w, int64_t ts_us, const char *src, uint16_t s
     return pg_write(w, ts_us + 10, frame, n);
 }
 
+int sc_udp6_frag(struct pg_writer *w, int64_t ts_us, const char *src, uint16_t sport,
+                 const char *dst, uint16_t dport, const char *text, size_t len, uint32_t id)
+{
+    static uint8_t data[PG_MAX_FRAME];
+    size_t l = pg_udp(l4, sport, dport, text, len);
+    size_t first = 1200; /* multiple of 8 */
+    size_t h = pg_eth(frame, 0x86dd, 0);
+    size_t f = pg_v6frag(data, IPPROTO_UDP, 0, true, id);
+    memcpy(data + f, l4, first);
+    size_t n = h + pg_ipv6(frame + h, src, dst, IPPROTO_FRAGMENT, data, f + first);
+    int rc = pg_write(w, ts_us, frame, n);
+    if (rc != 0)
+        return rc;
+    f = pg_v6frag(data, IPPROTO_UDP, (uint32_t)first, false, id);
+    memcpy(data + f, l4 + first, l - first);
+    n = h + pg_ipv6(frame + h, src, dst, IPPROTO_FRAGMENT, data, f + l - first);
+    return pg_write(w, ts_us + 10, frame, n);
+}
+
 int sc_tcp4_split(struct pg_writer *w, int64_t ts_us, const char *src, uint16_t sport,
                   const char *dst, uint16_t dport, uint32_t isn, const char *text, size_t len,
                   unsigned nseg)

@@ -37,6 +37,10 @@ int sc_udp(struct pg_writer *w, int64_t ts_us, const char *src, uint16_t sport, 
 int sc_udp4_frag(struct pg_writer *w, int64_t ts_us, const char *src, uint16_t sport,
                  const char *dst, uint16_t dport, const char *text, size_t len, uint16_t ipid);
 
+/* The same over IPv6: two fragments (RFC 8200 §4.5 fragment header). */
+int sc_udp6_frag(struct pg_writer *w, int64_t ts_us, const char *src, uint16_t sport,
+                 const char *dst, uint16_t dport, const char *text, size_t len, uint32_t id);
+
 /* TCP: a SYN, then text cut into nseg segments (IPv4), starting at sequence isn. */
 int sc_tcp4_split(struct pg_writer *w, int64_t ts_us, const char *src, uint16_t sport,
                   const char *dst, uint16_t dport, uint32_t isn, const char *text, size_t len,

@@ -28,14 +28,15 @@
 #define PBX6 "2001:db8::1"
 #define T0 1700000000000000LL
 
-#define SWEEPER "203.0.113.10"   /* svwar-style REGISTER sweep, answered 404 */
-#define BRUTER "198.51.100.20"   /* password guessing on one account */
-#define SCANNER "192.0.2.66"     /* friendly-scanner OPTIONS */
-#define PHONE "10.1.1.50"        /* legitimate REGISTER + 200: must never be flagged */
-#define GARBLER "203.0.113.99"   /* malformed messages */
-#define TCPSCAN "192.0.2.77"     /* scanner OPTIONS over TCP, split over 3 segments */
-#define FRAGSCAN "192.0.2.88"    /* scanner OPTIONS in a fragmented UDP datagram */
-#define V6SCAN "2001:db8:bad::1" /* scanner OPTIONS over IPv6 */
+#define SWEEPER "203.0.113.10"     /* svwar-style REGISTER sweep, answered 404 */
+#define BRUTER "198.51.100.20"     /* password guessing on one account */
+#define SCANNER "192.0.2.66"       /* friendly-scanner OPTIONS */
+#define PHONE "10.1.1.50"          /* legitimate REGISTER + 200: must never be flagged */
+#define GARBLER "203.0.113.99"     /* malformed messages */
+#define TCPSCAN "192.0.2.77"       /* scanner OPTIONS over TCP, split over 3 segments */
+#define FRAGSCAN "192.0.2.88"      /* scanner OPTIONS in a fragmented UDP datagram */
+#define V6SCAN "2001:db8:bad::1"   /* scanner OPTIONS over IPv6 */
+#define V6FRAG "2001:db8:bad:1::2" /* scanner OPTIONS in two IPv6 fragments */
 
 static char txt[8192];
 static int64_t ts = T0;
@@ -145,6 +146,17 @@ static void write_capture(const char *path)
                            .cseq = 1,
                            .ua = "friendly-scanner"};
     exchange(&w, V6SCAN, 5060, PBX6, &vscan, 0, NULL);
+
+    /* IPv6 fragments. */
+    struct sc_req v6f = {.method = "OPTIONS",
+                         .user = "100",
+                         .callid = "v6-frag",
+                         .cseq = 1,
+                         .ua = "friendly-scanner",
+                         .pad = 1800};
+    n = sc_request(txt, sizeof(txt), &v6f);
+    CHECK_INT(sc_udp6_frag(&w, ts, V6FRAG, 5060, PBX6, 5060, txt, n, 0x5eed), 0);
+    tick();
 
     /* The phone again after every attack: still nothing for it. */
     struct sc_req again = {.method = "REGISTER",
@@ -262,7 +274,7 @@ static void test_pipeline(const char *path)
     const struct sensor_stats *st = sensor_stats(r.s);
 
     /* Every path was exercised. */
-    CHECK(st->fragments == 2 && st->reassembled == 1);
+    CHECK(st->fragments == 4 && st->reassembled == 2);
     CHECK(st->tcp >= 4);
     CHECK(st->malformed >= 20);
     CHECK_INT(st->framing_errors, 0);
@@ -275,7 +287,8 @@ static void test_pipeline(const char *path)
     check_ban(r.rep, TCPSCAN, "det.scanner");
     check_ban(r.rep, FRAGSCAN, "det.scanner");
     check_ban(r.rep, V6SCAN, "det.scanner");
-    CHECK_INT(sensor_report_nbans(r.rep), 7);
+    check_ban(r.rep, V6FRAG, "det.scanner");
+    CHECK_INT(sensor_report_nbans(r.rep), 8);
     CHECK(sensor_report_count(r.rep, "det.enumeration", DET_BAN) == 1);
     CHECK(sensor_report_count(r.rep, "det.malformed", DET_REJECT) >= 1);
 
@@ -300,8 +313,8 @@ static void test_pipeline(const char *path)
             CHECK(strstr(line, "\"client\":\"" PHONE "\"") == NULL);
         }
     }
-    CHECK_INT(bans, 7);
-    CHECK(verdicts >= 7);
+    CHECK_INT(bans, 8);
+    CHECK(verdicts >= 8);
     run_close(&r);
 }
 
@@ -317,7 +330,7 @@ static void test_shadow(const char *path)
     }
     CHECK_INT(replay(&r, path), 0);
     CHECK_INT(sensor_report_nbans(r.rep), 0);
-    CHECK(sensor_report_count(r.rep, "det.scanner", DET_BAN) >= 4);
+    CHECK(sensor_report_count(r.rep, "det.scanner", DET_BAN) >= 5);
     CHECK(sensor_report_count(r.rep, "det.enumeration", DET_BAN) >= 1);
     run_close(&r);
 }
@@ -486,7 +499,7 @@ static void test_cli(const char *bin, const char *path)
     }
     int st = pclose(p);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
-    CHECK_INT(bans, 7);
+    CHECK_INT(bans, 8);
     CHECK(summary);
 
     /* Text mode lists the bans with their rule; usage errors exit 2. */

@@ -109,7 +109,7 @@ struct proxy {
     unsigned n_ifaces;
     struct proxy_upstream ups[PROXY_MAX_UPSTREAMS];
     unsigned n_ups;
-    uint8_t hash_key[16]; /* SipHash key for branches and tags */
+    uint8_t hash_key[16]; /* SipHash key (core pbx_siphash24) for branches and tags */
     struct flow_key fkey;
     uint32_t probe_counter;
     uint8_t out[PROXY_OUT_CAP];
@@ -169,9 +169,11 @@ void proxy_reply(struct proxy *p, const struct net_msg *in, const struct sip_msg
                  const char *reason, struct proxy_action *act);
 
 /*
- * Side a message comes from: inside when its source is an upstream's address and port; a
- * TCP/TLS connection from an upstream's IP (ephemeral port) is inside too when it arrived
- * on a PBX-facing-only listener or the IP is not a loopback address.
+ * Side a message comes from: inside when its source is an upstream's address and port.
+ * From an upstream's IP with another port, inside when it arrived on a PBX-facing-only
+ * listener (any transport), on a TCP/TLS connection the gateway opened (listener_id
+ * NET_ANY_LISTENER), or on a TCP/TLS connection accepted by a listener serving the inside.
+ * Everything else is outside (notably UDP from another port on a shared listener).
  */
 enum proxy_side proxy_side_of(const struct proxy *p, const struct net_msg *in);
 
