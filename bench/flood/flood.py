@@ -180,7 +180,7 @@ def start_kamailio_edge(h, pike):
 
 def pbx_requests(h):
     """Requests the registrar has received so far (kamcmd stats.get_statistics)."""
-    out = h.pbx.kamcmd("stats.get_statistics", "core:rcv_requests")
+    out = h.pbx.kamcmd("stats.get_statistics", "rcv_requests")
     for tok in out.replace("=", " ").split():
         if tok.isdigit():
             return int(tok)

@@ -6,7 +6,8 @@
  *
  * Start-up order matters: configuration, then binding (as root if needed), then the data
  * directory and flow key, then detaching and the pid file, then the privilege drop, then the
- * loop. SIGHUP reloads the configuration (proxy settings, upstreams, exposure, health);
+ * loop. SIGHUP reloads the configuration (proxy settings, upstreams, exposure, health,
+ * listeners of the configuration file);
  * SIGTERM/SIGINT drain (no new input, queued output flushed, bounded time) and exit 0.
  * Exit codes: 0 normal exit, 1 runtime failure, 2 usage or configuration error.
  */
@@ -373,14 +374,31 @@ static void fill_limits(struct net_config *nc, const struct gateway_config *gc)
     nc->handshake_timeout_ms = (unsigned)gc->handshake_timeout_ms;
 }
 
+/* The TLS material of the configuration, for a TLS listener. */
+static struct net_tls_config listen_tls(const struct gateway_config *gc)
+{
+    struct net_tls_config tls = {.cert_file = gc->tls_cert,
+                                 .key_file = gc->tls_key,
+                                 .ca_file = gc->tls_ca,
+                                 .verify_client = gc->tls_verify_client};
+    return tls;
+}
+
 /*
- * Reload of what the sockets can take without a restart: connection limits and timeouts,
- * TLS certificates (renewals), and each listener's side and advertised address. A changed
- * set of bind addresses needs a restart (sockets are bound before the privilege drop).
+ * Reload of the sockets: connection limits and timeouts, TLS certificates (renewals), each
+ * listener's side and advertised address, and the set of listeners itself. New listeners
+ * are bound before removed ones are closed, so an address never goes unserved; kept ones
+ * keep their sockets and connections, and a removed one's connections live on until they
+ * close. A listener that cannot be bound (port below 1024 after the privilege drop, address
+ * in use) is reported and skipped: it needs a restart.
  */
 static void reload_listeners(struct gw *g, const struct gateway_config *gc)
 {
+    struct proxy_iface next[PROXY_MAX_IFACES];
+    bool kept[PROXY_MAX_IFACES] = {false};
+    unsigned n_next = 0;
     struct net_config nc;
+    char eb[PBX_ENDPOINT_STRLEN];
     int rc;
     memset(&nc, 0, sizeof(nc));
     fill_limits(&nc, gc);
@@ -388,28 +406,58 @@ static void reload_listeners(struct gw *g, const struct gateway_config *gc)
         log_warn("gateway: reload: new connection limits not applied (%s)", strerror(-rc));
     if (g->opt.n_listen)
         return; /* listeners come from the command line */
-    bool same = gc->n_listen == g->n_ifaces;
-    for (size_t i = 0; same && i < gc->n_listen; i++) {
-        const struct pbx_endpoint *a = &gc->listen[i].ep;
-        const struct proxy_iface *f = &g->ifaces[i];
-        same = a->transport == f->transport && pbx_addr_eq(&a->addr, &f->addr, a->addr.port != 0);
+    for (size_t i = 0; i < gc->n_listen && n_next < PROXY_MAX_IFACES; i++) {
+        const struct gateway_listen *l = &gc->listen[i];
+        struct proxy_iface *f = &next[n_next];
+        unsigned j = 0;
+        while (j < g->n_ifaces &&
+               (kept[j] || l->ep.transport != g->ifaces[j].transport ||
+                !pbx_addr_eq(&l->ep.addr, &g->ifaces[j].addr, l->ep.addr.port != 0)))
+            j++;
+        if (j < g->n_ifaces) {
+            kept[j] = true;
+            *f = g->ifaces[j];
+            if (f->transport == PBX_TP_TLS) {
+                struct net_tls_config tls = listen_tls(gc);
+                if ((rc = net_listener_set_tls(g->net, f->listener_id, &tls)) < 0)
+                    log_warn("gateway: reload: TLS material of listener %u kept (%s)",
+                             f->listener_id, strerror(-rc));
+            }
+        } else {
+            struct net_listener_config lc = {.ep = l->ep, .tls = listen_tls(gc)};
+            struct pbx_endpoint ep;
+            unsigned id;
+            if ((rc = net_listener_add(g->net, &lc, &id)) < 0) {
+                log_warn("gateway: reload: cannot listen on %s (%s); restart to add it",
+                         pbx_endpoint_fmt(&l->ep, eb, sizeof(eb)), strerror(-rc));
+                continue;
+            }
+            if (net_listener_endpoint(g->net, id, &ep) < 0)
+                ep = l->ep;
+            memset(f, 0, sizeof(*f));
+            f->listener_id = id;
+            f->transport = ep.transport;
+            f->addr = ep.addr;
+            log_info("gateway: listening on %s", pbx_endpoint_fmt(&ep, eb, sizeof(eb)));
+        }
+        f->sides = l->sides ? l->sides : PROXY_SIDE_BOTH;
+        f->advertise = l->advertise;
+        n_next++;
     }
-    if (!same) {
-        log_warn("gateway: listener addresses changed: they take effect at the next restart");
+    if (n_next == 0) {
+        log_warn("gateway: reload: no listener left; the current ones stay");
         return;
     }
-    for (size_t i = 0; i < gc->n_listen; i++) {
-        g->ifaces[i].sides = gc->listen[i].sides ? gc->listen[i].sides : PROXY_SIDE_BOTH;
-        g->ifaces[i].advertise = gc->listen[i].advertise;
-        if (g->ifaces[i].transport != PBX_TP_TLS)
+    for (unsigned j = 0; j < g->n_ifaces; j++) {
+        if (kept[j])
             continue;
-        struct net_tls_config tls = {.cert_file = gc->tls_cert,
-                                     .key_file = gc->tls_key,
-                                     .ca_file = gc->tls_ca,
-                                     .verify_client = gc->tls_verify_client};
-        if ((rc = net_listener_set_tls(g->net, (unsigned)i, &tls)) < 0)
-            log_warn("gateway: reload: TLS material of listener %zu kept (%s)", i, strerror(-rc));
+        struct pbx_endpoint ep = {.transport = g->ifaces[j].transport, .addr = g->ifaces[j].addr};
+        if (net_listener_remove(g->net, g->ifaces[j].listener_id) == 0)
+            log_info("gateway: stopped listening on %s (its connections stay)",
+                     pbx_endpoint_fmt(&ep, eb, sizeof(eb)));
     }
+    memcpy(g->ifaces, next, n_next * sizeof(next[0]));
+    g->n_ifaces = n_next;
 }
 
 static void on_sighup(void *ctx, int signo)

@@ -30,6 +30,15 @@
 #define GF_ENDS_BATCH 16u
 /* Branch prefix of the BYEs we originate: their responses are ours to absorb. */
 #define GF_BRANCH "z9hG4bK-pbxgf-"
+/* UDP BYEs towards the PBX are retransmitted until answered (RFC 3261 §17.1.2.2, Timer E:
+ * 500 ms doubling up to 4 s, at most GF_RETX_TRIES resends): a lost BYE would leave the paid
+ * leg running. Towards the phone a BYE is sent once: its answer does not come back through
+ * the fraud hooks, and the phone leg costs nothing. */
+#define GF_RETX_MAX 64u
+#define GF_RETX_TRIES 6u
+#define GF_RETX_LEN 2048u
+#define GF_RETX_TICK_MS 250u
+
 /* How long a source is banned on quarantine (escalation of the ban table applies). */
 #define GF_QUARANTINE_BAN_MS (24LL * 3600 * 1000)
 
@@ -52,6 +61,16 @@ struct gf_dialog {
     struct pbx_addr caller_local, pbx_local; /* our address on each side, for Via */
 };
 
+struct gf_retx {
+    bool used;
+    uint8_t tries;
+    uint16_t len;
+    uint64_t seq; /* the branch suffix */
+    int64_t next_ms, interval_ms;
+    struct net_dest dest;
+    uint8_t buf[GF_RETX_LEN];
+};
+
 struct gw_fraud {
     struct fraud_engine *eng;
     struct store *store;
@@ -66,6 +85,9 @@ struct gw_fraud {
     uint32_t n_buckets; /* power of two */
     uint32_t n_dlg;
     uint64_t bye_seq;
+    struct net_timer retx_timer;
+    struct gf_retx retx[GF_RETX_MAX];
+    unsigned n_retx;
 };
 
 static struct gw_fraud *active;
@@ -218,28 +240,50 @@ static void send_bye(struct gw_fraud *f, const struct gf_dialog *d, bool to_call
     const struct pbx_addr *la = to_callee ? &d->pbx_local : &d->caller_local;
     const char *route = to_callee ? d->route_callee : d->route_caller;
     uint32_t cseq = to_callee ? d->caller_cseq + 1 : d->callee_cseq + 1;
+    const char *target = to_callee ? d->callee_uri : d->caller_uri;
 
+    if (!target[0] || !d->from[0] || !d->to[0]) {
+        log_warn("gateway: fraud: no usable dialog data towards the %s; BYE not sent",
+                 to_callee ? "PBX" : "caller");
+        return;
+    }
     pbx_addr_fmt(la, local, sizeof(local));
-    int n = snprintf(buf, sizeof(buf),
-                     "BYE %s SIP/2.0\r\n"
-                     "Via: SIP/2.0/%s %s;branch=" GF_BRANCH "%016" PRIx64 ";rport\r\n"
-                     "Max-Forwards: 70\r\n"
-                     "%s%s%s"
-                     "From: %s\r\n"
-                     "To: %s\r\n"
-                     "Call-ID: %.*s\r\n"
-                     "CSeq: %" PRIu32 " BYE\r\n"
-                     "Reason: SIP;cause=200;text=\"pbxguard fraud policy: %s\"\r\n"
-                     "Content-Length: 0\r\n\r\n",
-                     to_callee ? d->callee_uri : d->caller_uri, via_tp(dest->transport), local,
-                     ++f->bye_seq, route[0] ? "Route: " : "", route, route[0] ? "\r\n" : "",
-                     to_callee ? d->from : d->to, to_callee ? d->to : d->from, (int)d->call_id_len,
-                     d->call_id, cseq, why);
+    int n =
+        snprintf(buf, sizeof(buf),
+                 "BYE %s SIP/2.0\r\n"
+                 "Via: SIP/2.0/%s %s;branch=" GF_BRANCH "%016" PRIx64 ";rport\r\n"
+                 "Max-Forwards: 70\r\n"
+                 "%s%s%s"
+                 "From: %s\r\n"
+                 "To: %s\r\n"
+                 "Call-ID: %.*s\r\n"
+                 "CSeq: %" PRIu32 " BYE\r\n"
+                 "Reason: SIP;cause=200;text=\"pbxguard fraud policy: %s\"\r\n"
+                 "Content-Length: 0\r\n\r\n",
+                 target, via_tp(dest->transport), local, ++f->bye_seq, route[0] ? "Route: " : "",
+                 route, route[0] ? "\r\n" : "", to_callee ? d->from : d->to,
+                 to_callee ? d->to : d->from, (int)d->call_id_len, d->call_id, cseq, why);
     if (n < 0 || (size_t)n >= sizeof(buf)) {
         log_warn("gateway: fraud: BYE does not fit; call not ended on that side");
         return;
     }
     int rc = net_send(f->net, dest, (const uint8_t *)buf, (size_t)n);
+    if (to_callee && dest->transport == PBX_TP_UDP && (size_t)n <= GF_RETX_LEN)
+        for (unsigned i = 0; i < GF_RETX_MAX; i++) {
+            struct gf_retx *x = &f->retx[i];
+            if (x->used)
+                continue;
+            x->used = true;
+            x->tries = 0;
+            x->len = (uint16_t)n;
+            x->seq = f->bye_seq;
+            x->interval_ms = 500;
+            x->next_ms = clock_mono_ms() + x->interval_ms;
+            x->dest = *dest;
+            memcpy(x->buf, buf, (size_t)n);
+            f->n_retx++;
+            break;
+        }
     if (rc < 0)
         log_warn("gateway: fraud: BYE towards the %s failed: %s", to_callee ? "PBX" : "caller",
                  strerror(-rc));
@@ -275,6 +319,51 @@ static void end_calls(struct gw_fraud *f, int64_t now)
             track_end(f->eng, id, now, FRAUD_END_ENFORCED);
         }
     } while (n == GF_ENDS_BATCH);
+}
+
+static void on_retx(void *ctx, struct net_timer *t)
+{
+    struct gw_fraud *f = ctx;
+    int64_t now = clock_mono_ms();
+    (void)t;
+    for (unsigned i = 0; i < GF_RETX_MAX && f->n_retx; i++) {
+        struct gf_retx *x = &f->retx[i];
+        if (!x->used || now < x->next_ms)
+            continue;
+        if (x->tries >= GF_RETX_TRIES) {
+            log_warn("gateway: fraud: a BYE towards the PBX was never answered");
+            x->used = false;
+            f->n_retx--;
+            continue;
+        }
+        x->tries++;
+        x->interval_ms = x->interval_ms * 2 > 4000 ? 4000 : x->interval_ms * 2;
+        x->next_ms = now + x->interval_ms;
+        if (net_send(f->net, &x->dest, x->buf, x->len) < 0)
+            log_debug("gateway: fraud: BYE retransmission failed");
+    }
+}
+
+/* An answer to one of our BYEs: stops its retransmissions. */
+static void retx_answered(struct gw_fraud *f, struct slice branch)
+{
+    size_t plen = sizeof(GF_BRANCH) - 1;
+    uint64_t seq = 0;
+    if (branch.len != plen + 16)
+        return;
+    for (size_t i = plen; i < branch.len; i++) {
+        char c = branch.p[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            return;
+        seq = seq << 4 | (uint64_t)v;
+    }
+    for (unsigned i = 0; i < GF_RETX_MAX; i++)
+        if (f->retx[i].used && f->retx[i].seq == seq) {
+            f->retx[i].used = false;
+            f->n_retx--;
+            return;
+        }
 }
 
 static void on_tick(void *ctx, struct net_timer *t)
@@ -332,8 +421,10 @@ static void gf_free(struct gw_fraud *f)
 {
     if (!f)
         return;
-    if (f->loop)
+    if (f->loop) {
         net_timer_cancel(f->loop, &f->tick);
+        net_timer_cancel(f->loop, &f->retx_timer);
+    }
     fraud_engine_free(f->eng);
     store_close(f->store);
     free(f->dlg);
@@ -373,6 +464,7 @@ int gw_fraud_open(const struct cfg_snapshot *s, const char *data_dir, struct net
     f->dlg = calloc(GW_FRAUD_DIALOGS_MAX, sizeof(*f->dlg));
     f->buckets = malloc(f->n_buckets * sizeof(*f->buckets));
     net_timer_init(&f->tick, on_tick, f);
+    net_timer_init(&f->retx_timer, on_retx, f);
     if (!f->dlg || !f->buckets) {
         rc = -ENOMEM;
         goto out;
@@ -389,7 +481,8 @@ int gw_fraud_open(const struct cfg_snapshot *s, const char *data_dir, struct net
     fraud_engine_set_hooks(f->eng, on_record, on_alert, f);
     if ((rc = open_store(f, s, data_dir, err, errcap)) < 0)
         goto out;
-    if ((rc = net_timer_add(f->loop, &f->tick, GF_TICK_MS, GF_TICK_MS)) < 0) {
+    if ((rc = net_timer_add(f->loop, &f->tick, GF_TICK_MS, GF_TICK_MS)) < 0 ||
+        (rc = net_timer_add(f->loop, &f->retx_timer, GF_RETX_TICK_MS, GF_RETX_TICK_MS)) < 0) {
         snprintf(err, errcap, "fraud: cannot arm the timer");
         goto out;
     }
@@ -481,7 +574,14 @@ static bool copy_value(const struct sip_msg *m, enum sip_hdr_id id, char *dst, s
     if (!h)
         return false;
     size_t n = sip_value_unfold(h->value, dst, cap);
-    return n > 0 && n < cap - 1;
+    if (n == 0 || n >= cap - 1)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)dst[i] < 0x20 && dst[i] != '\t') {
+            dst[0] = '\0'; /* no header injection through a copied value */
+            return false;
+        }
+    return true;
 }
 
 static bool copy_slice(struct slice s, char *dst, size_t cap)
@@ -584,6 +684,15 @@ void gw_fraud_initial_invite(const struct net_msg *in, const struct sip_msg *m,
         dlg_del(f, known);
     }
     int rc = fraud_call_start(f->eng, call_id, &c, &d);
+    if (rc == -ENOSPC) {
+        /* An untracked call would escape concurrency, duration and spend control: refuse
+         * it (fail closed) until calls end (docs/internals/fraud.md). */
+        log_warn("gateway: fraud: call table full; call refused");
+        out->verdict = GW_REJECT;
+        out->status = 503;
+        out->reason = "Service Unavailable (state_full)";
+        return;
+    }
     if (rc < 0 && rc != -EEXIST) {
         log_debug("gateway: fraud: call not tracked: %s", strerror(-rc));
         return;
@@ -661,8 +770,11 @@ bool gw_fraud_response(const struct net_msg *in, const struct sip_msg *m)
     const struct sip_via *v = sip_msg_via0_get(m);
     if (!f)
         return false;
-    if (v && slice_starts_with_ci(v->branch, GF_BRANCH))
+    if (v && slice_starts_with_ci(v->branch, GF_BRANCH)) {
+        if (m->status >= 200)
+            retx_answered(f, v->branch);
         return true; /* the answer to one of our BYEs */
+    }
     if (m->status < 200)
         return false;
     struct slice id = sip_msg_call_id(m);
@@ -736,6 +848,20 @@ void gw_fraud_request(const struct net_msg *in, const struct sip_msg *m, bool fr
 
 /* ------------------------------------------------------------------------------------ */
 /* Control commands */
+
+/* One-line reply: {"<key>": <on>} with --json, "<text>" otherwise. */
+static void reply_state(const struct ctl_req *r, struct ctl_out *o, const char *key, bool on,
+                        const char *text)
+{
+    if (r->json) {
+        struct json_writer *w = ctl_json(o);
+        json_obj_begin(w);
+        json_kv_bool(w, key, on);
+        json_obj_end(w);
+    } else {
+        ctl_printf(o, "%s\n", text);
+    }
+}
 
 static int need_engine(struct ctl_out *o)
 {
@@ -819,7 +945,7 @@ static int cmd_account(const struct ctl_req *r, struct ctl_out *o, void *ctx)
             return rc;
         }
         account_event("fraud.account.lock", name, why);
-        ctl_printf(o, "account locked: calls refused except emergency\n");
+        reply_state(r, o, "locked", true, "account locked: calls refused except emergency");
         return 0;
     }
     rc = fraud_account_unlock(f->eng, slice_cstr(name));
@@ -828,7 +954,7 @@ static int cmd_account(const struct ctl_req *r, struct ctl_out *o, void *ctx)
         return rc;
     }
     account_event("fraud.account.unlock", name, "unlocked by the operator");
-    ctl_printf(o, "account unlocked\n");
+    reply_state(r, o, "locked", false, "account unlocked");
     return 0;
 }
 
@@ -839,16 +965,17 @@ static int cmd_lockdown(const struct ctl_req *r, struct ctl_out *o, void *ctx)
     if ((rc = need_engine(o)) < 0)
         return rc;
     if (r->argc == 2 && (strcmp(r->argv[1], "on") == 0 || strcmp(r->argv[1], "off") == 0)) {
-        bool on = strcmp(r->argv[1], "on") == 0;
-        fraud_lockdown_set(active->eng, on);
-        account_event(on ? "fraud.lockdown.on" : "fraud.lockdown.off", "*",
-                      on ? "global lockdown: only internal and emergency calls"
-                         : "global lockdown lifted");
+        bool want = strcmp(r->argv[1], "on") == 0;
+        fraud_lockdown_set(active->eng, want);
+        account_event(want ? "fraud.lockdown.on" : "fraud.lockdown.off", "*",
+                      want ? "global lockdown: only internal and emergency calls"
+                           : "global lockdown lifted");
     } else if (r->argc != 1) {
         ctl_printf(o, "usage: lockdown [on|off]\n");
         return -EINVAL;
     }
-    ctl_printf(o, "lockdown %s\n", fraud_lockdown_get(active->eng) ? "on" : "off");
+    bool on = fraud_lockdown_get(active->eng);
+    reply_state(r, o, "lockdown", on, on ? "lockdown on" : "lockdown off");
     return 0;
 }
 
@@ -868,7 +995,8 @@ static int cmd_admission(const struct ctl_req *r, struct ctl_out *o, void *ctx)
         ctl_printf(o, "usage: admission [on|off]\n");
         return -EINVAL;
     }
-    ctl_printf(o, "admission lockdown %s\n", det_lockdown(e) ? "on" : "off");
+    reply_state(r, o, "admission", det_lockdown(e),
+                det_lockdown(e) ? "admission lockdown on" : "admission lockdown off");
     return 0;
 }
 

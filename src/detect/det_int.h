@@ -28,6 +28,7 @@ struct det_table {
     size_t hand;
     uint64_t evictions;
     det_pinned_fn pinned;
+    uint32_t last; /* slot of the last record returned (a hint, checked on the full key) */
 };
 
 /* Sizes the table to fit in bytes (pool + index). -EINVAL if not even 16 records fit. */
@@ -204,6 +205,8 @@ struct det_msgctx {
     int cred_state;                /* 0 not parsed yet, 1 present, -1 absent */
     bool ring_done;                /* this message's excerpt is in the evidence ring */
     bool auth_answer;              /* response: it answers a request that carried credentials */
+    /* Not cleared per message (engine.c ctx_init): keep these two last, written before read
+     * (cred when cred_state becomes 1, ban_hit when has_ban becomes true). */
     struct sip_digest cred;
     struct det_hit ban_hit; /* the strongest ban hit, applied once in finish() */
 };

@@ -57,8 +57,10 @@ void det_scanner_request(struct det_msgctx *mc)
     struct det_engine *e = mc->e;
     const struct det_config *c = &e->cfg;
     const struct sip_msg *m = mc->m;
-    struct sip_name_addr from, to;
-    struct sip_via via;
+    struct sip_name_addr from_buf, to_buf;
+    const struct sip_name_addr *from, *to;
+    const struct sip_via *via;
+    struct sip_via via_buf;
     struct det_hit h;
     const char *tool = NULL;
     int score = 0, s;
@@ -74,21 +76,31 @@ void det_scanner_request(struct det_msgctx *mc)
             marks[nm++] = EV_KV_S("user_agent_sig", slice_cstr(tool));
         }
     }
-    if (sip_msg_from(m, &from) == 0) {
-        if (slice_eq_cstr(from.tag, "3206210844")) {
+    /* Borrow what the parser kept; parse (into local storage) only when it kept nothing, so
+     * the values, and the score, are those of sip_msg_from/to/via either way. */
+    from = sip_msg_from_get(m);
+    if (!from && sip_msg_from(m, &from_buf) == 0)
+        from = &from_buf;
+    to = sip_msg_to_get(m);
+    if (!to && sip_msg_to(m, &to_buf) == 0)
+        to = &to_buf;
+    via = sip_msg_via0_get(m);
+    if (!via && sip_msg_via(m, 0, &via_buf) == 0)
+        via = &via_buf;
+    if (from) {
+        if (slice_eq_cstr(from->tag, "3206210844")) {
             score += W_FIXED_TAG;
             marks[nm++] = EV_KV_B("fixed_tag", 1);
-        } else if (from.tag.len && hex_encoded_tag(from.tag)) {
+        } else if (from->tag.len && hex_encoded_tag(from->tag)) {
             score += W_HEX_TAG;
             marks[nm++] = EV_KV_B("hex_tag", 1);
         }
-        if (slice_eq_cstr(from.uri.host, "1.1.1.1") && slice_eq_cstr(from.uri.user, "100"))
+        if (slice_eq_cstr(from->uri.host, "1.1.1.1") && slice_eq_cstr(from->uri.user, "100"))
             score += W_SVMAP_SHAPE;
     }
-    if (sip_msg_to(m, &to) == 0 && slice_eq_cstr(to.uri.host, "1.1.1.1") &&
-        slice_eq_cstr(to.uri.user, "100"))
+    if (to && slice_eq_cstr(to->uri.host, "1.1.1.1") && slice_eq_cstr(to->uri.user, "100"))
         score += W_SVMAP_SHAPE;
-    if (sip_msg_via(m, 0, &via) == 0 && slice_starts_with_ci(via.branch, "z9hG4bK-"))
+    if (via && slice_starts_with_ci(via->branch, "z9hG4bK-"))
         score += W_BRANCH_HYPHEN;
     if (e->sigs && m->body.len) {
         struct sip_sdp sdp;

@@ -176,29 +176,89 @@ void net_listeners_unwatch(struct net *n)
     }
 }
 
+/* Binds lc into the free slot li (id already set). */
+static int listener_bind(struct net *n, struct listener *li, const struct net_listener_config *lc)
+{
+    int rc;
+    li->n = n;
+    li->fd = -1;
+    li->removed = false;
+    li->watching = false;
+    net_timer_init(&li->retry, on_accept_retry, li);
+    if (lc->ep.transport == PBX_TP_TLS) {
+        rc = net_tls_server_ctx(&lc->tls, &li->ssl_ctx);
+        if (rc < 0)
+            return rc;
+    }
+    rc = net_socket_bind(&lc->ep, n->cfg.udp_buffer, &li->fd);
+    if (rc < 0)
+        return rc;
+    li->ep.transport = lc->ep.transport;
+    return net_sock_local(li->fd, &li->ep.addr);
+}
+
+static void listener_close(struct net *n, struct listener *li)
+{
+    if (li->watching)
+        net_loop_del_fd(n->loop, li->fd);
+    li->watching = false;
+    net_timer_cancel(n->loop, &li->retry);
+    if (li->fd >= 0)
+        close(li->fd);
+    li->fd = -1;
+    SSL_CTX_free(li->ssl_ctx);
+    li->ssl_ctx = NULL;
+}
+
+int net_listener_add(struct net *n, const struct net_listener_config *lc, unsigned *id_out)
+{
+    if (!n || !lc || !id_out)
+        return -EINVAL;
+    if (lc->ep.transport == PBX_TP_TLS && (!lc->tls.cert_file || !lc->tls.key_file))
+        return -EINVAL;
+    if (n->n_listeners >= NET_MAX_LISTENERS)
+        return -ENOSPC;
+    struct listener *li = &n->listeners[n->n_listeners];
+    memset(li, 0, sizeof(*li));
+    li->id = (unsigned)n->n_listeners;
+    int rc = listener_bind(n, li, lc);
+    if (rc < 0) {
+        listener_close(n, li);
+        return rc;
+    }
+    n->n_listeners++;
+    /* Watched at once, like the listeners of net_new(); a draining instance accepts
+     * nothing new, so the socket then only waits for the end. */
+    if (!n->draining && (rc = net_listeners_watch(n)) < 0) {
+        n->n_listeners--;
+        listener_close(n, li);
+        return rc;
+    }
+    *id_out = li->id;
+    return 0;
+}
+
+int net_listener_remove(struct net *n, unsigned id)
+{
+    if (!n || id >= n->n_listeners || n->listeners[id].removed)
+        return -ENOENT;
+    /* Only the socket goes: connections it accepted keep their listener_id and live on
+     * until they close, so calls on them are not cut by a reload. */
+    listener_close(n, &n->listeners[id]);
+    n->listeners[id].removed = true;
+    return 0;
+}
+
 int net_listeners_open(struct net *n, const struct net_config *cfg)
 {
     int rc = 0;
     if (cfg->n_listeners > NET_MAX_LISTENERS || (cfg->n_listeners && !cfg->listeners))
         return -EINVAL;
     for (size_t i = 0; i < cfg->n_listeners; i++) {
-        const struct net_listener_config *lc = &cfg->listeners[i];
         struct listener *li = &n->listeners[i];
-        li->n = n;
         li->id = (unsigned)i;
-        li->fd = -1;
-        net_timer_init(&li->retry, on_accept_retry, li);
         n->n_listeners = i + 1;
-        if (lc->ep.transport == PBX_TP_TLS) {
-            rc = net_tls_server_ctx(&lc->tls, &li->ssl_ctx);
-            if (rc < 0)
-                goto out;
-        }
-        rc = net_socket_bind(&lc->ep, n->cfg.udp_buffer, &li->fd);
-        if (rc < 0)
-            goto out;
-        li->ep.transport = lc->ep.transport;
-        rc = net_sock_local(li->fd, &li->ep.addr);
+        rc = listener_bind(n, li, &cfg->listeners[i]);
         if (rc < 0)
             goto out;
     }
@@ -210,17 +270,7 @@ out:
 
 void net_listeners_close(struct net *n)
 {
-    for (size_t i = 0; i < n->n_listeners; i++) {
-        struct listener *li = &n->listeners[i];
-        if (li->watching)
-            net_loop_del_fd(n->loop, li->fd);
-        li->watching = false;
-        net_timer_cancel(n->loop, &li->retry);
-        if (li->fd >= 0)
-            close(li->fd);
-        li->fd = -1;
-        SSL_CTX_free(li->ssl_ctx);
-        li->ssl_ctx = NULL;
-    }
+    for (size_t i = 0; i < n->n_listeners; i++)
+        listener_close(n, &n->listeners[i]);
     n->n_listeners = 0;
 }

@@ -121,7 +121,7 @@ size_t net_listener_count(const struct net *n)
 
 int net_listener_endpoint(const struct net *n, unsigned id, struct pbx_endpoint *out)
 {
-    if (id >= n->n_listeners)
+    if (id >= n->n_listeners || n->listeners[id].removed)
         return -ENOENT;
     *out = n->listeners[id].ep;
     return 0;
@@ -284,7 +284,8 @@ int net_update_limits(struct net *n, const struct net_config *cfg)
 
 int net_listener_set_tls(struct net *n, unsigned id, const struct net_tls_config *tls)
 {
-    if (id >= n->n_listeners || n->listeners[id].ep.transport != PBX_TP_TLS)
+    if (id >= n->n_listeners || n->listeners[id].ep.transport != PBX_TP_TLS ||
+        n->listeners[id].removed)
         return -ENOENT;
     SSL_CTX *ctx = NULL;
     int rc = net_tls_server_ctx(tls, &ctx);

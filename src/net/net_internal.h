@@ -26,6 +26,7 @@ struct listener {
     struct pbx_endpoint ep; /* bound address (real port) */
     SSL_CTX *ssl_ctx;       /* TLS listeners */
     bool watching;          /* registered with the loop (false while draining) */
+    bool removed;           /* closed by net_listener_remove(); the id is never reused */
     struct net_timer retry; /* re-watch after accept() ran out of descriptors */
 };
 

@@ -51,6 +51,7 @@ int proxy_init(struct proxy *p, const struct proxy_settings *set, const struct p
     memcpy(p->hash_key, hash_key, 16);
     p->fkey = *fkey;
     p->probe_counter = 0;
+    px_flow_memo_reset(p); /* the keys may have changed */
     return 0;
 }
 
@@ -78,14 +79,24 @@ uint16_t px_default_port(enum pbx_transport tp)
     return tp == PBX_TP_TLS ? 5061 : 5060;
 }
 
+static bool is_loopback(const struct pbx_addr *a)
+{
+    if (a->family == AF_INET)
+        return (ntohl(a->ip.v4.s_addr) >> 24) == 127;
+    return a->family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&a->ip.v6);
+}
+
 enum proxy_side proxy_side_of(const struct proxy *p, const struct net_msg *in)
 {
-    bool ip_match = false;
+    bool ip_match = false, stream_up = false;
     for (unsigned i = 0; i < p->n_ups; i++) {
-        if (pbx_addr_eq(&p->ups[i].ep.addr, &in->remote, true))
+        const struct proxy_upstream *u = &p->ups[i];
+        if (pbx_addr_eq(&u->ep.addr, &in->remote, true))
             return PROXY_SIDE_INSIDE;
-        if (pbx_addr_eq(&p->ups[i].ep.addr, &in->remote, false))
+        if (pbx_addr_eq(&u->ep.addr, &in->remote, false)) {
             ip_match = true;
+            stream_up |= u->ep.transport != PBX_TP_UDP;
+        }
     }
     if (!ip_match)
         return PROXY_SIDE_OUTSIDE;
@@ -96,14 +107,18 @@ enum proxy_side proxy_side_of(const struct proxy *p, const struct net_msg *in)
         return PROXY_SIDE_INSIDE;
     if (in->transport == PBX_TP_UDP)
         return PROXY_SIDE_OUTSIDE;
-    /* A stream from the PBX's IP: either a connection we opened to it (listener_id is
-     * NET_ANY_LISTENER; its requests, e.g. the INVITE to a registered phone, are the PBX's)
-     * or one the PBX opened from an ephemeral port to a listener that serves the inside (a
-     * PBX may connect afresh to the Path or Record-Route URI instead of reusing ours).
-     * A listener that serves only the outside never takes the PBX's requests. */
+    /* A connection we opened to the PBX (listener_id NET_ANY_LISTENER): what arrives on it,
+     * e.g. the INVITE to a registered phone, is the PBX's. */
     if (in->listener_id == NET_ANY_LISTENER)
         return PROXY_SIDE_INSIDE;
-    if (ifc && (ifc->sides & PROXY_SIDE_INSIDE))
+    /* A connection the PBX opened from an ephemeral port to a listener serving the inside
+     * (a PBX may connect afresh to the Path or Record-Route URI instead of reusing ours).
+     * On loopback, where phones and the PBX may share the address (single-host set-ups),
+     * only when the PBX is configured as a TCP/TLS upstream; a listener that serves only the
+     * outside never takes the PBX's requests. */
+    if (!ifc || !(ifc->sides & PROXY_SIDE_INSIDE))
+        return PROXY_SIDE_OUTSIDE;
+    if (!is_loopback(&in->remote) || stream_up)
         return PROXY_SIDE_INSIDE;
     return PROXY_SIDE_OUTSIDE;
 }
@@ -147,10 +162,36 @@ struct pbx_addr px_iface_adv(const struct proxy *p, const struct proxy_iface *if
     return a;
 }
 
+/* Dotted quad without inet_ntop/printf: every forwarded message writes a few of these. */
+static void wb_ipv4(struct wbuf *w, const struct pbx_addr *a)
+{
+    const uint8_t *b = (const uint8_t *)&a->ip.v4.s_addr; /* network order */
+    for (int i = 0; i < 4; i++) {
+        if (i)
+            wb_str(w, ".");
+        wb_u64(w, b[i]);
+    }
+}
+
+void px_wb_ip(struct wbuf *w, const struct pbx_addr *a)
+{
+    char buf[PBX_ADDR_STRLEN];
+    if (a->family == AF_INET)
+        wb_ipv4(w, a);
+    else
+        wb_str(w, pbx_addr_fmt_ip(a, buf, sizeof(buf)));
+}
+
 void px_wb_hostport(struct wbuf *w, const struct pbx_addr *a)
 {
     char buf[PBX_ADDR_STRLEN];
-    wb_str(w, pbx_addr_fmt(a, buf, sizeof(buf)));
+    if (a->family != AF_INET) {
+        wb_str(w, pbx_addr_fmt(a, buf, sizeof(buf)));
+        return;
+    }
+    wb_ipv4(w, a);
+    wb_str(w, ":");
+    wb_u64(w, a->port);
 }
 
 static const char *hdr_line_end(const struct sip_hdr *h)
@@ -217,7 +258,10 @@ void px_emit_top_via(const struct proxy *p, struct wbuf *w, const struct sip_msg
     }
     /* RFC 3261 §18.2.1: received when sent-by differs from the source; RFC 3581 §4: with
      * rport, received is always added and rport takes the source port. */
-    pbx_addr_fmt_ip(&in->remote, ip, sizeof(ip));
+    struct wbuf iw;
+    wb_init(&iw, (uint8_t *)ip, sizeof(ip) - 1);
+    px_wb_ip(&iw, &in->remote);
+    ip[iw.len] = '\0';
     bool want_rport = v->has_rport || p->set.force_rport;
     if (want_rport || !slice_eq_cstr_ci(v->host, ip)) {
         wb_str(w, ";received=");
@@ -303,7 +347,8 @@ void px_emit_outside(const struct proxy *p, struct wbuf *w, const struct sip_msg
     }
 }
 
-uint64_t px_branch_hash(const struct proxy *p, const struct sip_msg *m, const struct sip_via *top)
+uint64_t px_branch_hash(const struct proxy *p, const struct sip_msg *m, const struct sip_via *top,
+                        const struct slice *from_tag)
 {
     struct px_khash s;
     struct sip_name_addr na;
@@ -319,8 +364,8 @@ uint64_t px_branch_hash(const struct proxy *p, const struct sip_msg *m, const st
     uint8_t port[2] = {(uint8_t)(top->port >> 8), (uint8_t)top->port};
     px_kh_put(&s, port, 2);
     px_kh_field(&s, m->ruri_raw.p, m->ruri_raw.len);
-    if (sip_msg_from(m, &na) == 0)
-        px_kh_field(&s, na.tag.p, na.tag.len);
+    if (from_tag)
+        px_kh_field(&s, from_tag->p, from_tag->len);
     px_kh_field(&s, m->call_id.p, m->call_id.len);
     uint8_t cs[4] = {(uint8_t)(m->cseq_num >> 24), (uint8_t)(m->cseq_num >> 16),
                      (uint8_t)(m->cseq_num >> 8), (uint8_t)m->cseq_num};
@@ -382,7 +427,7 @@ static bool port_is_ours(const struct proxy *p, uint16_t port)
     return false;
 }
 
-bool px_uri_is_ours(const struct proxy *p, const struct net_msg *in, const struct sip_uri *u,
+bool px_uri_is_ours(struct proxy *p, const struct net_msg *in, const struct sip_uri *u,
                     struct flow *f, int *flow_rc)
 {
     struct pbx_addr a;
@@ -392,7 +437,7 @@ bool px_uri_is_ours(const struct proxy *p, const struct net_msg *in, const struc
     /* A user part that verifies as a flow token was written by us, whatever the host: on a
      * wildcard socket our public address is only known from the messages that reach it. */
     if (u->user.len) {
-        *flow_rc = flow_decode(&p->fkey, u->user, f);
+        *flow_rc = px_flow_decode(p, u->user, f);
         if (*flow_rc == 0)
             return true;
     }

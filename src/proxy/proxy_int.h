@@ -25,8 +25,10 @@ const struct proxy_iface *px_iface_for(const struct proxy *p, unsigned side, enu
 struct pbx_addr px_iface_adv(const struct proxy *p, const struct proxy_iface *ifc,
                              const struct net_msg *in, const struct proxy_upstream *up);
 
-/* "192.0.2.1:5060" or "[2001:db8::1]:5060". */
+/* "192.0.2.1:5060" or "[2001:db8::1]:5060" (as pbx_addr_fmt()). */
 void px_wb_hostport(struct wbuf *w, const struct pbx_addr *a);
+/* "192.0.2.1" or "2001:db8::1" (as pbx_addr_fmt_ip()). */
+void px_wb_ip(struct wbuf *w, const struct pbx_addr *a);
 
 /* Copies header h as it was received ("Name: value"), followed by CRLF. */
 void px_emit_raw(struct wbuf *w, const struct sip_msg *m, const struct sip_hdr *h);
@@ -61,19 +63,30 @@ void px_reply(struct proxy *p, const struct net_msg *in, const struct sip_msg *m
 
 void px_drop(struct proxy_action *act, const char *reason);
 
-/* Stateless branch (RFC 3261 §16.11), without the magic cookie. */
-uint64_t px_branch_hash(const struct proxy *p, const struct sip_msg *m, const struct sip_via *top);
+/* Stateless branch (RFC 3261 §16.11), without the magic cookie. from_tag: the parsed From
+ * tag, NULL when the From did not parse. */
+uint64_t px_branch_hash(const struct proxy *p, const struct sip_msg *m, const struct sip_via *top,
+                        const struct slice *from_tag);
 
 /* True when the URI's host and port are one of ours. *flow_rc tells about its user part:
  * -ENOENT none, 0 a valid flow token (*f filled), -EPERM a token that does not verify,
  * -EBADMSG something else (not a token). */
-bool px_uri_is_ours(const struct proxy *p, const struct net_msg *in, const struct sip_uri *u,
+bool px_uri_is_ours(struct proxy *p, const struct net_msg *in, const struct sip_uri *u,
                     struct flow *f, int *flow_rc);
 
 /* Converts a URI's IP-literal host and port into an address; -ENOENT for a host name. */
 int px_uri_addr(const struct sip_uri *u, enum pbx_transport tp, struct pbx_addr *out);
 /* Transport named by the URI (transport= param, sips). */
 enum pbx_transport px_uri_transport(const struct sip_uri *u);
+
+/*
+ * flow_encode()/flow_decode() with p's keys through p's memo (flowmemo.c): same results,
+ * same error codes; dst as for flow_encode().
+ */
+int px_flow_encode(struct proxy *p, const struct flow *f, char *dst, size_t cap);
+int px_flow_decode(struct proxy *p, struct slice token, struct flow *f);
+/* Forgets every memorised token (new keys). */
+void px_flow_memo_reset(struct proxy *p);
 
 int px_request(struct proxy *p, const struct net_msg *in, const struct sip_msg *m,
                struct proxy_action *act);

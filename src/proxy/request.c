@@ -386,7 +386,7 @@ static int build(struct proxy *p, struct req_ctx *c, uint64_t branch, uint32_t l
         p, c,
         (enum proxy_side)(c->to == PROXY_SIDE_INSIDE ? PROXY_SIDE_OUTSIDE : PROXY_SIDE_INSIDE),
         &back);
-    rc = flow_encode(&p->fkey, &back, tok, sizeof(tok));
+    rc = px_flow_encode(p, &back, tok, sizeof(tok));
     if (rc < 0)
         return rc;
     wb_str(w, "Via: SIP/2.0/");
@@ -412,7 +412,7 @@ static int build(struct proxy *p, struct req_ctx *c, uint64_t branch, uint32_t l
         const char *otok = NULL;
         char otokbuf[FLOW_TOKEN_MAX + 1];
         if (c->has_outside_flow &&
-            flow_encode(&p->fkey, &c->outside_flow, otokbuf, sizeof(otokbuf)) > 0)
+            px_flow_encode(p, &c->outside_flow, otokbuf, sizeof(otokbuf)) > 0)
             otok = otokbuf;
         bool to_inside = c->to == PROXY_SIDE_INSIDE;
         wb_str(w, "Record-Route: ");
@@ -429,7 +429,7 @@ static int build(struct proxy *p, struct req_ctx *c, uint64_t branch, uint32_t l
     if (p->set.add_path && m->method == SIP_METHOD_REGISTER && c->to == PROXY_SIDE_INSIDE &&
         c->has_outside_flow) {
         char ptok[FLOW_TOKEN_MAX + 1];
-        if (flow_encode(&p->fkey, &c->outside_flow, ptok, sizeof(ptok)) > 0) {
+        if (px_flow_encode(p, &c->outside_flow, ptok, sizeof(ptok)) > 0) {
             wb_str(w, "Path: ");
             emit_rr_uri(w, &c->out_adv, c->dest.transport, ptok, contact_has_reg_id(m));
             wb_str(w, "\r\n");
@@ -486,21 +486,21 @@ static int build(struct proxy *p, struct req_ctx *c, uint64_t branch, uint32_t l
     return w->overflow ? -EMSGSIZE : 0;
 }
 
-static uint32_t loop_hash(const struct proxy *p, const struct req_ctx *c)
+static uint32_t loop_hash(const struct proxy *p, const struct req_ctx *c,
+                          const struct slice *from_tag)
 {
     /* RFC 3261 §16.6 item 8: the second branch component is computed from what a loop
      * leaves unchanged but a spiral changes (the Request-URI after §16.4), so a request that
      * comes back with one of our Vias carrying the same value has looped (§16.3 item 4). */
     struct px_khash s;
-    struct sip_name_addr na;
     uint8_t key[16];
     memcpy(key, p->hash_key, 16);
     key[0] ^= 0x5a; /* independent of the transaction component */
     px_kh_init(&s, key);
     struct slice ruri = c->new_ruri.p ? c->new_ruri : c->m->ruri_raw;
     px_kh_field(&s, ruri.p, ruri.len);
-    if (sip_msg_from(c->m, &na) == 0)
-        px_kh_field(&s, na.tag.p, na.tag.len);
+    if (from_tag)
+        px_kh_field(&s, from_tag->p, from_tag->len);
     px_kh_field(&s, c->m->call_id.p, c->m->call_id.len);
     uint8_t cs[4] = {(uint8_t)(c->m->cseq_num >> 24), (uint8_t)(c->m->cseq_num >> 16),
                      (uint8_t)(c->m->cseq_num >> 8), (uint8_t)c->m->cseq_num};
@@ -526,7 +526,7 @@ static bool loop_detected(struct proxy *p, const struct req_ctx *c, uint32_t lh)
             continue;
         if (!sip_param_find(v.params, PX_VIA_FLOW_PARAM, &prm) || !prm.value.p)
             continue;
-        if (flow_decode(&p->fkey, prm.value, &f) != 0)
+        if (px_flow_decode(p, prm.value, &f) != 0)
             continue;
         if (slice_eq_cstr_ci(slice_make(v.branch.p + PX_BRANCH_LEN - 8, 8), want))
             return true;
@@ -622,8 +622,11 @@ int px_request(struct proxy *p, const struct net_msg *in, const struct sip_msg *
         px_reply(p, in, m, 400, "Bad Route", NULL, act);
         return 0;
     }
-    uint64_t branch = px_branch_hash(p, m, &c->top);
-    uint32_t lh = loop_hash(p, c);
+    /* The From tag feeds both hashes: parse the From once. */
+    struct sip_name_addr from_na;
+    const struct slice *from_tag = sip_msg_from(m, &from_na) == 0 ? &from_na.tag : NULL;
+    uint64_t branch = px_branch_hash(p, m, &c->top, from_tag);
+    uint32_t lh = loop_hash(p, c, from_tag);
     if (loop_detected(p, c, lh)) {
         px_reply(p, in, m, 482, "Loop Detected", NULL, act);
         return 0;

@@ -74,7 +74,7 @@ int px_response(struct proxy *p, const struct net_msg *in, const struct sip_msg 
         return health_response(p, in, m, prm.value, act);
     if (v.branch.len != PX_BRANCH_LEN || !slice_starts_with_ci(v.branch, PX_MAGIC_COOKIE) ||
         !sip_param_find(v.params, PX_VIA_FLOW_PARAM, &prm) || !prm.value.p ||
-        flow_decode(&p->fkey, prm.value, &f) != 0) {
+        px_flow_decode(p, prm.value, &f) != 0) {
         px_drop(act, "top Via not ours");
         return 0;
     }

@@ -27,10 +27,13 @@ int proxy_upstream_pick(const struct proxy *p, struct slice key)
         return -ENOENT;
     /* Equal priorities share the load by Call-ID, so every transaction of a call (and a
      * CANCEL after its INVITE) lands on the same PBX. */
-    struct px_khash s;
-    px_kh_init(&s, p->hash_key);
-    px_kh_field(&s, key.p, key.len);
-    unsigned pick = (unsigned)(px_kh_final(&s) % n_best);
+    unsigned pick = 0;
+    if (n_best > 1) { /* one candidate: no hash needed */
+        struct px_khash s;
+        px_kh_init(&s, p->hash_key);
+        px_kh_field(&s, key.p, key.len);
+        pick = (unsigned)(px_kh_final(&s) % n_best);
+    }
     for (unsigned i = 0; i < p->n_ups; i++) {
         if (!p->ups[i].up || p->ups[i].priority != best)
             continue;

@@ -8,6 +8,20 @@ SIP_HOT int sip_parse_uint(struct slice s, uint64_t max, uint64_t *out)
 {
     if (s.len == 0 || !s.p)
         return -EBADMSG;
+    if (s.len < SIP_MAX_NUM_DIGITS) {
+        /* Too short to reach the digit cap or to overflow: the plain loop. */
+        uint64_t v = 0;
+        for (size_t i = 0; i < s.len; i++) {
+            unsigned d = (unsigned)(unsigned char)s.p[i] - '0';
+            if (d > 9)
+                return -EBADMSG;
+            v = v * 10 + d;
+        }
+        if (v > max)
+            return -ERANGE;
+        *out = v;
+        return 0;
+    }
     /* One pass: every byte must be a digit (-EBADMSG wins over -ERANGE); leading zeros
      * do not count towards the digit cap, so "0068" is 68. */
     uint64_t v = 0;

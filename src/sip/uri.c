@@ -49,31 +49,6 @@ static const char *check_chars(struct slice s, uint16_t cls, uint64_t *anomalies
     return NULL;
 }
 
-/* dotted-quad: four groups of 1-3 digits, each <= 255 (leading zeros accepted). */
-static bool ipv4_ok(struct slice s)
-{
-    const char *p = s.p, *end = s.p + s.len;
-    for (unsigned part = 0; part < 4; part++) {
-        if (part > 0) {
-            if (p >= end || *p != '.')
-                return false;
-            p++;
-        }
-        unsigned d, v;
-        if (p >= end || (v = (unsigned)(unsigned char)*p - '0') > 9)
-            return false;
-        p++;
-        for (unsigned k = 1; k < 3 && p < end && (d = (unsigned)(unsigned char)*p - '0') <= 9;
-             k++) {
-            v = v * 10 + d;
-            p++;
-        }
-        if (v > 255)
-            return false;
-    }
-    return p == end;
-}
-
 /*
  * IPv6 text via inet_pton on a bounded stack copy. RFC 5118 §4.10 asks receivers to
  * tolerate the ":::" before an embedded IPv4 address that RFC 3261's ABNF produces.
@@ -100,24 +75,57 @@ static bool ipv6_ok(struct slice s)
 
 #if defined(__SSE2__)
 /*
- * The rules of hostname_ok() below for p[0..n), 1 <= n <= 32, on bit masks: a zero-padded
- * copy is classified sixteen bytes at a time (alphanumeric, '.', '-'), and the label rules
- * become shifts of the '.' and '-' masks, instead of a branch per byte.
+ * The rules of hostname_ok() below for p[0..n), 1 <= n <= 32, on bit masks: the bytes are
+ * classified sixteen at a time (alphanumeric, '.', '-'; the zeros past n in none), and the
+ * label rules become shifts of the '.' and '-' masks, instead of a branch per byte.
  */
+/*
+ * p[0..n), 0 <= n <= 16, in the low bytes of a vector, zeros above; nothing outside p[0..n)
+ * is read. Overlapping word loads rather than a copy to a buffer: a vector load from bytes
+ * just stored piecemeal would stall on store forwarding.
+ */
+static inline __m128i load_partial(const char *p, size_t n)
+{
+    uint64_t lo = 0, hi = 0;
+    if (n >= 8) {
+        memcpy(&lo, p, 8);
+        if (n > 8) {
+            memcpy(&hi, p + n - 8, 8);
+            hi >>= 8 * (16 - n); /* keep bytes 8..n-1 */
+        }
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        lo = a | ((uint64_t)b << (8 * (n - 4))); /* the overlap holds equal bytes */
+    } else {
+        for (size_t i = 0; i < n; i++)
+            lo |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    }
+    return _mm_set_epi64x((long long)hi, (long long)lo);
+}
+
+/* Bytes of x that are ASCII letters or digits (signed compares: >= 0x80 is in neither). */
+static inline __m128i alnum_bytes(__m128i x)
+{
+    __m128i lx = _mm_or_si128(x, _mm_set1_epi8(0x20));
+    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                  _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+    __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lx, _mm_set1_epi8('a' - 1)),
+                                  _mm_cmplt_epi8(lx, _mm_set1_epi8('z' + 1)));
+    return _mm_or_si128(digit, alpha);
+}
+
 static bool hostname_ok_masks(const char *p, size_t n)
 {
-    char buf[32] = {0};
-    memcpy(buf, p, n);
     uint32_t alnum = 0, dot = 0, dash = 0;
     for (unsigned h = 0; h < 2; h++) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(buf + 16 * h));
-        __m128i lx = _mm_or_si128(x, _mm_set1_epi8(0x20));
-        /* Signed compares: bytes >= 0x80 are negative and fall in no class. */
-        __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
-                                      _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
-        __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lx, _mm_set1_epi8('a' - 1)),
-                                      _mm_cmplt_epi8(lx, _mm_set1_epi8('z' + 1)));
-        alnum |= (uint32_t)_mm_movemask_epi8(_mm_or_si128(digit, alpha)) << (16 * h);
+        __m128i x;
+        if (h == 0)
+            x = n >= 16 ? _mm_loadu_si128((const __m128i *)(const void *)p) : load_partial(p, n);
+        else
+            x = load_partial(p + 16, n > 16 ? n - 16 : 0);
+        alnum |= (uint32_t)_mm_movemask_epi8(alnum_bytes(x)) << (16 * h);
         dot |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))) << (16 * h);
         dash |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('-'))) << (16 * h);
     }
@@ -133,6 +141,68 @@ static bool hostname_ok_masks(const char *p, size_t n)
         return false; /* ends with an empty toplabel or a '-' */
     unsigned label = dot ? 32u - (unsigned)__builtin_clz(dot) : 0; /* toplabel start */
     return CC_IS(p[label], CC_ALPHA);
+}
+#endif
+
+#if defined(__SSE2__)
+/*
+ * dotted-quad: four groups of 1-3 digits, each <= 255 (leading zeros accepted). Tested on
+ * bit masks: digits and dots classified at once, the three dots located
+ * by bit scans, and only three-digit groups compared with "255" (equal lengths, so the
+ * text order is the numeric order). No branch per byte.
+ */
+static bool ipv4_ok(struct slice s)
+{
+    size_t n = s.len;
+    if (n < 7 || n > 15)
+        return false; /* "0.0.0.0" .. "255.255.255.255" */
+    __m128i x = load_partial(s.p, n);
+    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                  _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+    unsigned all = (1u << n) - 1;
+    unsigned dig = (unsigned)_mm_movemask_epi8(digit) & all;
+    unsigned dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))) & all;
+    if ((dig | dot) != all || __builtin_popcount(dot) != 3)
+        return false;
+    unsigned d1 = (unsigned)__builtin_ctz(dot);
+    unsigned rest = dot & (dot - 1);
+    unsigned d2 = (unsigned)__builtin_ctz(rest);
+    rest &= rest - 1;
+    unsigned d3 = (unsigned)__builtin_ctz(rest);
+    const unsigned start[4] = {0, d1 + 1, d2 + 1, d3 + 1};
+    const unsigned len[4] = {d1, d2 - d1 - 1, d3 - d2 - 1, (unsigned)n - d3 - 1};
+    for (unsigned g = 0; g < 4; g++) {
+        if (len[g] == 0 || len[g] > 3)
+            return false;
+        if (len[g] == 3 && memcmp(s.p + start[g], "255", 3) > 0)
+            return false;
+    }
+    return true;
+}
+#else
+/* dotted-quad: four groups of 1-3 digits, each <= 255 (leading zeros accepted). */
+static bool ipv4_ok(struct slice s)
+{
+    const char *p = s.p, *end = s.p + s.len;
+    for (unsigned part = 0; part < 4; part++) {
+        if (part > 0) {
+            if (p >= end || *p != '.')
+                return false;
+            p++;
+        }
+        unsigned d, v;
+        if (p >= end || (v = (unsigned)(unsigned char)*p - '0') > 9)
+            return false;
+        p++;
+        for (unsigned k = 1; k < 3 && p < end && (d = (unsigned)(unsigned char)*p - '0') <= 9;
+             k++) {
+            v = v * 10 + d;
+            p++;
+        }
+        if (v > 255)
+            return false;
+    }
+    return p == end;
 }
 #endif
 

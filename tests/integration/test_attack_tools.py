@@ -168,7 +168,9 @@ def main(h):
     harness.check(rc == 0, "ctl reload: %s" % out)
     harness.wait_until(lambda: "configuration reloaded" in gw.log(), 10, interval=0.1,
                        what="the gateway to reload after ctl reload")
-    if shutil.which("nft"):
+    if "nftables unavailable" in gw.log():
+        h.log("kernel refused nftables here: bans enforced in-process only (not checked)")
+    elif shutil.which("nft"):
         r = subprocess.run(["nft", "list", "set", "inet", table, "ban4"], capture_output=True,
                            text=True, timeout=10)
         harness.check(r.returncode == 0 and attackers[-1] in r.stdout,

@@ -21,7 +21,7 @@ import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import fraud, harness, scenarios  # noqa: E402
+from lib import fraud, harness, scenarios, sipmsg  # noqa: E402
 
 POLICY = """\
   dialplan:
@@ -154,7 +154,17 @@ def case_ctl(h, topo):
     harness.wait_until(lambda: any(e.get("type", "").startswith("fraud") and
                                    "quarantine" in str(e) for e in gw.events()),
                        5, interval=0.2, what="a fraud quarantine alert event")
-    # The banned source gets nothing through any more; the rest of the phones still do.
+    # The banned source gets nothing through any more (an OPTIONS from it goes unanswered,
+    # the same OPTIONS from another phone address is answered); the other phones still call.
+    ip, port = gw.addr("udp")
+    probe = sipmsg.options(ip, port, "udp", local=(QUARANTINE_IP, 0))
+    harness.check(sipmsg.exchange(ip, port, probe, "udp", timeout=1.0,
+                                  src=(QUARANTINE_IP, 0)) == b"",
+                  "the quarantined source is still answered")
+    probe = sipmsg.options(ip, port, "udp", local=(scenarios.PHONE_IP, 0))
+    harness.check(sipmsg.exchange(ip, port, probe, "udp", timeout=1.0,
+                                  src=(scenarios.PHONE_IP, 0)) != b"",
+                  "control: an OPTIONS from another phone address is not answered")
     fraud.allowed(h, topo, gw, user(topo, "1007"), fraud.NATIONAL, "after-quarantine")
     gw.finish()
 

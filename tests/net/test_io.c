@@ -586,6 +586,81 @@ static void test_bad_config(void)
     net_free(s.n);
 }
 
+/*
+ * Reload: a listener added to a running instance serves at once; removing one closes its
+ * socket but keeps the connections it accepted, and its id is never handed out again.
+ */
+static void test_listener_add_remove(void)
+{
+    struct srv s;
+    struct net_listener_config lc[] = {{.ep = ep_of("tcp:127.0.0.1:0")}};
+    struct net_config cfg = {.listeners = lc, .n_listeners = 1};
+    uint8_t buf[2048];
+    unsigned id_tcp = 99, id_udp = 99;
+    CHECK_INT(srv_start(&s, &cfg), 0);
+    if (!s.n)
+        return;
+    struct pbx_addr l0 = listener_addr(s.n, 0);
+    int keep = client_socket(SOCK_STREAM, NULL, &l0);
+    CHECK(keep >= 0);
+    CHECK(send_all(keep, test_msg, msg_len));
+    CHECK_INT(client_recv(s.n, keep, buf, msg_len, 2000, NULL), msg_len);
+
+    struct net_listener_config add_tcp = {.ep = ep_of("tcp:127.0.0.1:0")};
+    struct net_listener_config add_udp = {.ep = ep_of("udp:127.0.0.1:0")};
+    CHECK_INT(net_listener_add(s.n, &add_tcp, &id_tcp), 0);
+    CHECK_INT(net_listener_add(s.n, &add_udp, &id_udp), 0);
+    CHECK_INT(id_tcp, 1);
+    CHECK_INT(id_udp, 2);
+    CHECK_INT(net_listener_count(s.n), 3);
+    /* Binding an address in use fails and changes nothing. */
+    struct net_listener_config dup = {
+        .ep = {.transport = PBX_TP_UDP, .addr = listener_addr(s.n, 2)}};
+    unsigned id_dup = 99;
+    CHECK_INT(net_listener_add(s.n, &dup, &id_dup), -EADDRINUSE);
+    CHECK_INT(id_dup, 99);
+    CHECK_INT(net_listener_count(s.n), 3);
+    /* A TLS listener needs its material. */
+    struct net_listener_config bad_tls = {.ep = ep_of("tls:127.0.0.1:0")};
+    CHECK_INT(net_listener_add(s.n, &bad_tls, &id_dup), -EINVAL);
+
+    /* The new ones serve (TCP and UDP echo). */
+    struct pbx_addr l1 = listener_addr(s.n, 1), l2 = listener_addr(s.n, 2);
+    int t1 = client_socket(SOCK_STREAM, NULL, &l1);
+    CHECK(t1 >= 0);
+    CHECK(send_all(t1, test_msg, msg_len));
+    CHECK_INT(client_recv(s.n, t1, buf, msg_len, 2000, NULL), msg_len);
+    CHECK_INT(s.last.listener_id, 1);
+    int u2 = client_socket(SOCK_DGRAM, NULL, &l2);
+    CHECK(u2 >= 0);
+    CHECK(send_all(u2, test_msg, msg_len));
+    CHECK_INT(client_recv(s.n, u2, buf, msg_len, 2000, NULL), msg_len);
+    CHECK_INT(s.last.listener_id, 2);
+
+    /* Remove listener 0: new connections to it are refused, the accepted one lives on. */
+    CHECK_INT(net_listener_remove(s.n, 0), 0);
+    CHECK_INT(net_listener_remove(s.n, 0), -ENOENT);
+    CHECK_INT(net_listener_remove(s.n, 7), -ENOENT);
+    struct pbx_endpoint ep;
+    CHECK_INT(net_listener_endpoint(s.n, 0, &ep), -ENOENT);
+    int refused = client_socket(SOCK_STREAM, NULL, &l0);
+    CHECK(refused < 0);
+    if (refused >= 0)
+        close(refused);
+    unsigned before = s.msgs;
+    CHECK(send_all(keep, test_msg, msg_len));
+    CHECK_INT(client_recv(s.n, keep, buf, msg_len, 2000, NULL), msg_len);
+    CHECK_INT(s.msgs, before + 1);
+    CHECK_INT(s.last.listener_id, 0);
+    /* Ids are not reused. */
+    CHECK_INT(net_listener_add(s.n, &add_tcp, &id_tcp), 0);
+    CHECK_INT(id_tcp, 3);
+    close(keep);
+    close(t1);
+    close(u2);
+    net_free(s.n);
+}
+
 int main(void)
 {
     test_udp_echo("udp:127.0.0.1:0", "127.0.0.1");
@@ -603,5 +678,6 @@ int main(void)
     test_drain_queued();
     test_update_limits();
     test_bad_config();
+    test_listener_add_remove();
     return test_finish();
 }

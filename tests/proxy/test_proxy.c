@@ -467,6 +467,12 @@ static void test_path_flow(void)
     CHECK_INT(f.transport, PBX_TP_TLS);
     CHECK_INT(f.conn_id, 77);
     CHECK_INT(f.listener_id, L_OUT_TLS);
+    /* The token memo gives exactly what flow_encode() gives (the second REGISTER_TLS above
+     * was served from it). */
+    char direct[FLOW_TOKEN_MAX + 1];
+    CHECK(flow_encode(&px.fkey, &f, direct, sizeof(direct)) > 0);
+    CHECK_STR(direct, tok);
+    CHECK_STR(token_of(hdr(out, "Path", 0)), tok);
 
     /* The PBX calls the registered phone: Route to the Path URI -> over connection 77. */
     snprintf(req, sizeof(req),
@@ -858,6 +864,16 @@ static void test_sides_stream(void)
     CHECK_INT(proxy_side_of(&p, &outside_only), PROXY_SIDE_OUTSIDE);
     struct net_msg phone = from("127.0.0.3:46002", PBX_TP_TCP, 1, "127.0.0.4:5060", 7);
     CHECK_INT(proxy_side_of(&p, &phone), PROXY_SIDE_OUTSIDE);
+    /* A UDP-only PBX on loopback: a TCP phone sharing its address stays outside, while the
+     * connection we opened is still the PBX's. */
+    static struct proxy pu;
+    up.ep.transport = PBX_TP_UDP;
+    CHECK_INT(proxy_init(&pu, &set, ifs, 3, &up, 1, key, &fk), 0);
+    CHECK_INT(proxy_side_of(&pu, &accepted), PROXY_SIDE_OUTSIDE);
+    CHECK_INT(proxy_side_of(&pu, &own), PROXY_SIDE_INSIDE);
+    up.tcp_fallback = true; /* still a UDP upstream: the TLS phone test shares 127.0.0.1 */
+    CHECK_INT(proxy_init(&pu, &set, ifs, 3, &up, 1, key, &fk), 0);
+    CHECK_INT(proxy_side_of(&pu, &accepted), PROXY_SIDE_OUTSIDE);
 
     /* The PBX's INVITE to a phone on a connection it opened: an inside request, so it goes
      * to the phone's address, not back to the PBX. */

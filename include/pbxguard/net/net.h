@@ -142,8 +142,10 @@ void net_free(struct net *n);
 /* The loop, for timers, signals and other fds (borrowed; lives as long as n). */
 struct net_loop *net_get_loop(struct net *n);
 
-/* The bound endpoint of listener id (the real port when 0 was asked). -ENOENT if no such id. */
+/* The bound endpoint of listener id (the real port when 0 was asked). -ENOENT if no such id
+ * or the listener was removed. */
 PBX_WUR int net_listener_endpoint(const struct net *n, unsigned id, struct pbx_endpoint *out);
+/* Listener ids in use so far (removed ones included): valid ids are below this. */
 size_t net_listener_count(const struct net *n);
 
 /*
@@ -173,6 +175,25 @@ PBX_WUR int net_update_limits(struct net *n, const struct net_config *cfg);
  * on error the old material stays in use.
  */
 PBX_WUR int net_listener_set_tls(struct net *n, unsigned id, const struct net_tls_config *tls);
+
+/*
+ * Reload support: binds one more listener (lc borrowed; TLS files read now) and starts
+ * accepting on it at once (not while draining). *id_out gets its id: ids are never reused,
+ * so at most NET_MAX_LISTENERS listeners over the life of n.
+ * Returns 0, -EINVAL (TLS without cert/key), -ENOSPC (no id left), or the errors of
+ * net_new() for binding and TLS material; on error nothing changes.
+ * Add new listeners before removing old ones, so that an address that moves between the
+ * two lists never goes unserved.
+ */
+PBX_WUR int net_listener_add(struct net *n, const struct net_listener_config *lc, unsigned *id_out);
+/*
+ * Reload support: closes the socket of listener id. Connections it accepted stay open with
+ * their listener_id (their messages still arrive; replies go out on them); UDP sends that
+ * name this listener fail with -ENETUNREACH (NET_ANY_LISTENER picks another one).
+ * net_listener_endpoint() and net_listener_set_tls() then return -ENOENT for id.
+ * Returns 0 or -ENOENT (no such listener, or already removed).
+ */
+PBX_WUR int net_listener_remove(struct net *n, unsigned id);
 
 /* Closes a connection now (queued bytes are dropped). -ENOENT if it is not live. */
 PBX_WUR int net_close(struct net *n, uint64_t conn_id);

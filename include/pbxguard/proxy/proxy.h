@@ -103,6 +103,20 @@ struct proxy_settings {
     struct proxy_expose_rule expose[PROXY_EXPOSE_COUNT];
 };
 
+/*
+ * Flow-token memo: the HMAC-SHA256 behind a token costs more than the rest of a REGISTER's
+ * rewriting, and phones keep one flow for their whole registration. Tokens are
+ * deterministic, so a memo hit yields exactly what flow_encode()/flow_decode() would.
+ * Direct-mapped by a keyed hash; only tokens we encoded or that verified are stored.
+ */
+#define PROXY_FLOW_MEMO 256u
+
+struct proxy_flow_memo {
+    struct flow f;
+    uint8_t len; /* token length; 0 = empty slot */
+    char tok[FLOW_TOKEN_MAX];
+};
+
 struct proxy {
     struct proxy_settings set;
     struct proxy_iface ifaces[PROXY_MAX_IFACES];
@@ -112,6 +126,8 @@ struct proxy {
     uint8_t hash_key[16]; /* SipHash key (core pbx_siphash24) for branches and tags */
     struct flow_key fkey;
     uint32_t probe_counter;
+    struct proxy_flow_memo enc_memo[PROXY_FLOW_MEMO]; /* by flow */
+    struct proxy_flow_memo dec_memo[PROXY_FLOW_MEMO]; /* by token text */
     uint8_t out[PROXY_OUT_CAP];
 };
 
@@ -172,8 +188,10 @@ void proxy_reply(struct proxy *p, const struct net_msg *in, const struct sip_msg
  * Side a message comes from: inside when its source is an upstream's address and port.
  * From an upstream's IP with another port, inside when it arrived on a PBX-facing-only
  * listener (any transport), on a TCP/TLS connection the gateway opened (listener_id
- * NET_ANY_LISTENER), or on a TCP/TLS connection accepted by a listener serving the inside.
- * Everything else is outside (notably UDP from another port on a shared listener).
+ * NET_ANY_LISTENER), or on a TCP/TLS connection accepted by a listener serving the inside
+ * when the IP is not a loopback one or that upstream is configured TCP/TLS (not merely
+ * tcp_fallback). Everything else is outside (notably UDP from another port on a shared
+ * listener, and loopback phones sharing a UDP-only PBX's address).
  */
 enum proxy_side proxy_side_of(const struct proxy *p, const struct net_msg *in);
 

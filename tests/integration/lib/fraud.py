@@ -45,8 +45,9 @@ class FraudGateway(gateway.Gateway):
     spaces; None: no section, the control) started at the test clock `when`."""
 
     def __init__(self, h, topo, fraud_yaml, when=None, name="gateway", shadow=True):
-        super().__init__(h, [("udp", gateway.GW_IP, None)], [topo.pbx.uri("udp")], name=name,
-                         shadow=shadow)
+        super().__init__(h, [("udp", gateway.GW_IP, None), ("tcp", gateway.GW_IP, None)],
+                         [topo.pbx.uri("udp")], name=name, shadow=shadow)
+        self.transport = h.args.transport  # what the phones use
         self.when = when
         if fraud_yaml is not None:
             with open(self.config_path, "a") as f:
@@ -92,7 +93,8 @@ class FraudGateway(gateway.Gateway):
 
 def allowed(h, topo, gw, user, number, name):
     """user calls number through the gateway; the call must complete end to end."""
-    return scenarios.call_to_uas(h, topo, gw.addr("udp"), "udp", user, callee=number, name=name)
+    return scenarios.call_to_uas(h, topo, gw.addr(gw.transport), gw.transport, user,
+                                 callee=number, name=name)
 
 
 def refused(h, topo, gw, user, number, rule, name, local_ip=scenarios.PHONE_IP):
@@ -101,8 +103,9 @@ def refused(h, topo, gw, user, number, rule, name, local_ip=scenarios.PHONE_IP):
     marker = "PBXIT-TO-UAS %s\n" % number
     before = topo.pbx.log().count(marker)
     inf = sipp.csv_for(h, name, [user])
-    r = sipp.Sipp(h, name, scenario("uac_refused.xml"), remote=gw.addr("udp"),
-                  local_ip=local_ip, inf=inf, service=number, timeout=10, trace_msg=True).run()
+    r = sipp.Sipp(h, name, scenario("uac_refused.xml"), remote=gw.addr(gw.transport),
+                  transport=gw.transport, local_ip=local_ip, inf=inf, service=number,
+                  timeout=10, trace_msg=True).run()
     sipp.expect_all(r, 1, "%s calling %s: want 403 (%s)" % (user[0], number, rule))
     want = "403 Forbidden (%s)" % rule
     harness.check(want in r.messages(), "%s calling %s: no '%s' in the answer:\n%s"
@@ -117,8 +120,9 @@ def held_call(h, topo, gw, user, number, name, local_ip=scenarios.PHONE_IP, time
     Returns (caller, uas) SIPp processes, after the UAS saw the ACK."""
     uas = topo.start_uas("uas.xml", name=name + "-uas", timeout=timeout)
     inf = sipp.csv_for(h, name, [user])
-    caller = sipp.Sipp(h, name, scenario("uac_wait_bye.xml"), remote=gw.addr("udp"),
-                       local_ip=local_ip, inf=inf, service=number, timeout=timeout,
+    caller = sipp.Sipp(h, name, scenario("uac_wait_bye.xml"), remote=gw.addr(gw.transport),
+                       transport=gw.transport, local_ip=local_ip, inf=inf, service=number,
+                       timeout=timeout,
                        trace_msg=True).start()
 
     def up():
