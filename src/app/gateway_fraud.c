@@ -91,6 +91,13 @@ struct gw_fraud {
 };
 
 static struct gw_fraud *active;
+/* What gw_fraud_open was given, so that a reload can turn the policy on. data_dir comes from
+ * the command line or the first snapshot, both kept for the life of the process. */
+static struct {
+    struct net *net;
+    struct proxy *px;
+    const char *data_dir;
+} env;
 static char reject_reason[96]; /* outlives the hook call: proxy_reply copies it at once */
 
 bool gw_fraud_active(void)
@@ -452,6 +459,9 @@ int gw_fraud_open(const struct cfg_snapshot *s, const char *data_dir, struct net
     err[0] = '\0';
     if (active)
         return -EEXIST;
+    env.net = net;
+    env.px = px;
+    env.data_dir = data_dir;
     if (!pol || !pol->enabled)
         return 0;
     f = calloc(1, sizeof(*f));
@@ -506,7 +516,7 @@ static void carry_lock(void *ctx, const struct fraud_account_info *a)
         log_warn("gateway: fraud: reload: a lock could not be carried over");
 }
 
-int gw_fraud_reload(const struct cfg_snapshot *s, const char *data_dir)
+int gw_fraud_reload(const struct cfg_snapshot *s, const char *unused)
 {
     struct gw_fraud *f = active;
     const struct fraud_policy *pol = fraud_config_get(s);
@@ -515,17 +525,17 @@ int gw_fraud_reload(const struct cfg_snapshot *s, const char *data_dir)
     int rc;
 
     if (!f) {
-        if (!pol || !pol->enabled || !gw_guard_get())
+        if (!pol || !pol->enabled || !env.net)
             return 0;
-        log_warn("gateway: reload: the fraud policy is enabled at the next restart");
-        return 0;
+        if ((rc = gw_fraud_open(s, env.data_dir, env.net, env.px, err, sizeof(err))) < 0)
+            log_error("gateway: reload: %s; the fraud policy stays off", err);
+        return rc;
     }
     if (!pol || !pol->enabled) {
         log_warn("gateway: reload: fraud policy disabled; locks are forgotten");
         gw_fraud_close();
         return 0;
     }
-    (void)data_dir;
     if ((rc = new_engine(pol, &e, err, sizeof(err))) < 0) {
         log_error("gateway: reload: %s; the running fraud policy stays", err);
         return rc;
@@ -574,8 +584,10 @@ static bool copy_value(const struct sip_msg *m, enum sip_hdr_id id, char *dst, s
     if (!h)
         return false;
     size_t n = sip_value_unfold(h->value, dst, cap);
-    if (n == 0 || n >= cap - 1)
+    if (n == 0 || n >= cap - 1) {
+        dst[0] = '\0'; /* too long: never a cut header */
         return false;
+    }
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)dst[i] < 0x20 && dst[i] != '\t') {
             dst[0] = '\0'; /* no header injection through a copied value */

@@ -69,7 +69,7 @@ static inline void bit_set(uint64_t *set, unsigned i)
 
 static inline unsigned pair_head(unsigned pair)
 {
-    return (pair * 2654435761u) >> 20 & (PAIR_HEADS - 1);
+    return ((pair * 2654435761u) >> 20) & (PAIR_HEADS - 1);
 }
 
 /* Appends signature i to the chain at *head (load order kept). */

@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -47,5 +49,63 @@ static inline const char *skip_blocks(const char *p, const char *end, char a, ch
 #endif
     return p;
 }
+
+#if defined(__SSE2__)
+/*
+ * p[0..n), 0 <= n <= 16, in the low bytes of a vector, zeros above; nothing outside p[0..n)
+ * is read. Overlapping word loads rather than a copy to a buffer: a vector load from bytes
+ * just stored piecemeal would stall on store forwarding.
+ */
+static inline __m128i load_partial(const char *p, size_t n)
+{
+    uint64_t lo = 0, hi = 0;
+    if (n >= 8) {
+        memcpy(&lo, p, 8);
+        if (n > 8) {
+            memcpy(&hi, p + n - 8, 8);
+            hi >>= 8 * (16 - n); /* keep bytes 8..n-1 */
+        }
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        lo = a | ((uint64_t)b << (8 * (n - 4))); /* the overlap holds equal bytes */
+    } else {
+        for (size_t i = 0; i < n; i++)
+            lo |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    }
+    return _mm_set_epi64x((long long)hi, (long long)lo);
+}
+
+/* Bytes of x that are ASCII letters or digits (signed compares: >= 0x80 is in neither). */
+static inline __m128i alnum_bytes(__m128i x)
+{
+    __m128i lx = _mm_or_si128(x, _mm_set1_epi8(0x20));
+    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                  _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+    __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lx, _mm_set1_epi8('a' - 1)),
+                                  _mm_cmplt_epi8(lx, _mm_set1_epi8('z' + 1)));
+    return _mm_or_si128(digit, alpha);
+}
+
+/* span_class(p, end, CC_HOST): letters, digits, '.' and '-', sixteen bytes at a time. */
+static inline const char *span_host_vec(const char *p, const char *end)
+{
+    while (p < end) {
+        size_t n = (size_t)(end - p);
+        __m128i x =
+            n >= 16 ? _mm_loadu_si128((const __m128i *)(const void *)p) : load_partial(p, n);
+        __m128i in =
+            _mm_or_si128(alnum_bytes(x), _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')),
+                                                      _mm_cmpeq_epi8(x, _mm_set1_epi8('-'))));
+        unsigned out = ~(unsigned)_mm_movemask_epi8(in) & 0xffffu; /* zeros past n: out */
+        if (out)
+            return p + __builtin_ctz(out);
+        p += 16;
+    }
+    return end;
+}
+
+#endif
 
 #endif

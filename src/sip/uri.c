@@ -79,52 +79,15 @@ static bool ipv6_ok(struct slice s)
  * classified sixteen at a time (alphanumeric, '.', '-'; the zeros past n in none), and the
  * label rules become shifts of the '.' and '-' masks, instead of a branch per byte.
  */
-/*
- * p[0..n), 0 <= n <= 16, in the low bytes of a vector, zeros above; nothing outside p[0..n)
- * is read. Overlapping word loads rather than a copy to a buffer: a vector load from bytes
- * just stored piecemeal would stall on store forwarding.
- */
-static inline __m128i load_partial(const char *p, size_t n)
-{
-    uint64_t lo = 0, hi = 0;
-    if (n >= 8) {
-        memcpy(&lo, p, 8);
-        if (n > 8) {
-            memcpy(&hi, p + n - 8, 8);
-            hi >>= 8 * (16 - n); /* keep bytes 8..n-1 */
-        }
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, p, 4);
-        memcpy(&b, p + n - 4, 4);
-        lo = a | ((uint64_t)b << (8 * (n - 4))); /* the overlap holds equal bytes */
-    } else {
-        for (size_t i = 0; i < n; i++)
-            lo |= (uint64_t)(unsigned char)p[i] << (8 * i);
-    }
-    return _mm_set_epi64x((long long)hi, (long long)lo);
-}
-
-/* Bytes of x that are ASCII letters or digits (signed compares: >= 0x80 is in neither). */
-static inline __m128i alnum_bytes(__m128i x)
-{
-    __m128i lx = _mm_or_si128(x, _mm_set1_epi8(0x20));
-    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
-                                  _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
-    __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lx, _mm_set1_epi8('a' - 1)),
-                                  _mm_cmplt_epi8(lx, _mm_set1_epi8('z' + 1)));
-    return _mm_or_si128(digit, alpha);
-}
-
 static bool hostname_ok_masks(const char *p, size_t n)
 {
     uint32_t alnum = 0, dot = 0, dash = 0;
-    for (unsigned h = 0; h < 2; h++) {
+    for (unsigned h = 0; h < (n > 16 ? 2u : 1u); h++) {
         __m128i x;
         if (h == 0)
             x = n >= 16 ? _mm_loadu_si128((const __m128i *)(const void *)p) : load_partial(p, n);
         else
-            x = load_partial(p + 16, n > 16 ? n - 16 : 0);
+            x = load_partial(p + 16, n - 16);
         alnum |= (uint32_t)_mm_movemask_epi8(alnum_bytes(x)) << (16 * h);
         dot |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))) << (16 * h);
         dash |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('-'))) << (16 * h);
@@ -162,13 +125,12 @@ static bool ipv4_ok(struct slice s)
     unsigned all = (1u << n) - 1;
     unsigned dig = (unsigned)_mm_movemask_epi8(digit) & all;
     unsigned dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))) & all;
-    if ((dig | dot) != all || __builtin_popcount(dot) != 3)
-        return false;
+    unsigned r2 = dot & (dot - 1), r3 = r2 & (r2 - 1); /* without the lowest one, two */
+    if ((dig | dot) != all || r3 == 0 || (r3 & (r3 - 1)) != 0)
+        return false; /* a byte that is neither, or not exactly three dots */
     unsigned d1 = (unsigned)__builtin_ctz(dot);
-    unsigned rest = dot & (dot - 1);
-    unsigned d2 = (unsigned)__builtin_ctz(rest);
-    rest &= rest - 1;
-    unsigned d3 = (unsigned)__builtin_ctz(rest);
+    unsigned d2 = (unsigned)__builtin_ctz(r2);
+    unsigned d3 = (unsigned)__builtin_ctz(r3);
     const unsigned start[4] = {0, d1 + 1, d2 + 1, d3 + 1};
     const unsigned len[4] = {d1, d2 - d1 - 1, d3 - d2 - 1, (unsigned)n - d3 - 1};
     for (unsigned g = 0; g < 4; g++) {
@@ -541,7 +503,11 @@ host:;
          * '?'. That stop is the first ';' or '?' (none of the bytes before it is one) and
          * the ':' is the first one, so this is what the general path below computes.
          */
+#if defined(__SSE2__)
+        const char *he = span_host_vec(p, end), *pe = he;
+#else
         const char *he = span_class(p, end, CC_HOST), *pe = he;
+#endif
         if (pe < end && *pe == ':')
             pe = span_class(pe + 1, end, CC_DIGIT);
         if (pe == end || *pe == ';' || *pe == '?') {

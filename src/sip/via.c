@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "pbxguard/sip/headers.h"
+#include "scan.h"
 #include "sip_util.h"
 
 /* token, then SWS "/" SWS (RFC 3261 §25.1 SLASH). */
@@ -134,7 +135,11 @@ SIP_HOT int sip_via_parse(struct sip_via *v, struct slice item)
             return -EBADMSG;
     } else {
         /* Host characters hold no ':': the host alone, as sip_hostport_parse(h..p) sees it. */
+#if defined(__SSE2__)
+        p = span_host_vec(p, end);
+#else
         p = span_class(p, end, CC_HOST);
+#endif
         if (sip_host_at(h, p, p, &v->host, &v->host_type, &unused) < 0)
             return -EBADMSG;
     }
