@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "config_sections.h"
 #include "gateway_daemon.h"
+#include "gateway_guard.h"
 #include "gateway_fraud.h"
 #include "gateway_hooks.h"
 #include "pbxguard/core/addr.h"
@@ -204,6 +205,7 @@ static void on_msg(void *ctx, const struct net_msg *msg)
     if (rc < 0) {
         /* Nothing malformed is ever forwarded; no answer either (no reflection). */
         g->st.malformed++;
+        gw_hook_malformed(g, msg, rc, &m);
         gw_event(msg, NULL, "sip.malformed", EV_ACT_DROP, m.err_reason ? m.err_reason : "parse");
         log_debug("gateway: malformed message from %s dropped: %s at %zu",
                   pbx_addr_fmt(&msg->remote, ab, sizeof(ab)), m.err_reason ? m.err_reason : "error",
@@ -487,15 +489,23 @@ static void on_sighup(void *ctx, int signo)
         reload_listeners(g, gc);
         if (apply_config(g, gc, false) < 0)
             log_error("gateway: reload: proxy settings rejected");
-        if (gw_fraud_reload(s, NULL) < 0)
+        if (gw_fraud_reload(s) < 0)
             log_error("gateway: reload: fraud policy rejected");
         else
             health_arm(g);
         log_info("gateway: configuration reloaded (generation %llu)",
                  (unsigned long long)cfg_snapshot_generation(s));
     }
+    if (s && gw_guard_reload(s) < 0)
+        log_error("gateway: reload: detection settings rejected");
     if (s)
         cfg_snapshot_unref(s);
+}
+
+/* The control command "reload" takes the same path as SIGHUP. */
+static void ctl_reload(void *ctx)
+{
+    on_sighup(ctx, SIGHUP);
 }
 
 static void on_sigterm(void *ctx, int signo)
@@ -730,6 +740,12 @@ int cmd_gateway(int argc, char **argv)
         exit_code = 2;
         goto out;
     }
+    char gerr[256];
+    if ((rc = gw_guard_open(snap, data_dir, g->net, g->px, ctl_reload, g, gerr, sizeof(gerr))) <
+        0) {
+        log_error("gateway: detection set-up failed: %s", gerr[0] ? gerr : strerror(-rc));
+        goto out;
+    }
     net_timer_init(&g->health_timer, on_health_timer, g);
     net_timer_init(&g->health_timeout, on_health_timeout, g);
     health_arm(g);
@@ -753,6 +769,7 @@ int cmd_gateway(int argc, char **argv)
     if (pid_file)
         (void)unlink(pid_file);
 out:
+    gw_guard_close();
     gw_fraud_close();
     if (snap)
         cfg_snapshot_unref(snap);

@@ -516,7 +516,7 @@ static void carry_lock(void *ctx, const struct fraud_account_info *a)
         log_warn("gateway: fraud: reload: a lock could not be carried over");
 }
 
-int gw_fraud_reload(const struct cfg_snapshot *s, const char *unused)
+int gw_fraud_reload(const struct cfg_snapshot *s)
 {
     struct gw_fraud *f = active;
     const struct fraud_policy *pol = fraud_config_get(s);

@@ -48,10 +48,11 @@ PBX_WUR int gw_fraud_open(const struct cfg_snapshot *s, const char *data_dir, st
 /*
  * SIGHUP: a new engine from the new snapshot's policy. Locks and the lockdown switch are
  * carried over; counters and tracked calls start afresh (calls already running are no longer
- * enforced). Enabling or disabling the policy takes effect here. On error the running engine
- * stays. Returns 0 or the fraud_engine_new error.
+ * enforced). A policy enabled by the reload is opened with what gw_fraud_open was given
+ * (data directory, net, proxy); one disabled by it is closed (locks are forgotten). On error
+ * the running engine stays. Returns 0 or the fraud_engine_new / gw_fraud_open error.
  */
-PBX_WUR int gw_fraud_reload(const struct cfg_snapshot *s, const char *data_dir);
+PBX_WUR int gw_fraud_reload(const struct cfg_snapshot *s);
 
 /* Ends tracking, commits and closes the store. No instance: no-op. */
 void gw_fraud_close(void);

@@ -111,8 +111,7 @@ static bool hostname_ok_masks(const char *p, size_t n)
 /*
  * dotted-quad: four groups of 1-3 digits, each <= 255 (leading zeros accepted). Tested on
  * bit masks: digits and dots classified at once, the three dots located
- * by bit scans, and only three-digit groups compared with "255" (equal lengths, so the
- * text order is the numeric order). No branch per byte.
+ * by bit scans, and only three-digit groups can exceed 255. No branch per byte.
  */
 static bool ipv4_ok(struct slice s)
 {
@@ -136,7 +135,8 @@ static bool ipv4_ok(struct slice s)
     for (unsigned g = 0; g < 4; g++) {
         if (len[g] == 0 || len[g] > 3)
             return false;
-        if (len[g] == 3 && memcmp(s.p + start[g], "255", 3) > 0)
+        const char *d = s.p + start[g];
+        if (len[g] == 3 && (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0') > 255)
             return false;
     }
     return true;

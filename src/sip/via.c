@@ -118,7 +118,8 @@ SIP_HOT int sip_via_parse(struct sip_via *v, struct slice item)
     p = via_token(p, end, &v->transport, false);
     if (!p || p >= end || !CC_IS(*p, CC_LWS))
         return -EBADMSG;
-    if (!SLICE_IS(v->protocol, "sip") || !slice_eq(v->version, SLICE_LIT("2.0")))
+    if (!SLICE_IS(v->protocol, "sip") ||
+        !(v->version.len == 3 && memcmp(v->version.p, "2.0", 3) == 0))
         return -EBADMSG;
     if (!known_transport(v->transport))
         v->anomalies |= ANOM_BIT(SIP_ANOM_UNKNOWN_TRANSPORT);

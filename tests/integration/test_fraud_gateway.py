@@ -14,9 +14,11 @@ to a SIPp "carrier" UAS. --case picks one part:
   ctl           ctl account lock/unlock (emergency still allowed); ctl lockdown (only
                 internal and emergency); quarantine on a high-risk call: account locked, its
                 live call ended, source banned, alert event
-  control       without a fraud section the same premium and high-risk calls complete
+  control       without a fraud section the same premium, high-risk and night international
+                calls complete; a SIGHUP adding the section refuses them from then on
 """
 import os
+import signal
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -174,6 +176,15 @@ def case_control(h, topo):
     fraud.allowed(h, topo, gw, user(topo, "1002"), fraud.PREMIUM_GB, "ctl-premium")
     fraud.allowed(h, topo, gw, user(topo, "1002"), fraud.HIGH_RISK, "ctl-risk")
     fraud.allowed(h, topo, gw, user(topo, "1004"), fraud.INTL_FR, "ctl-night")
+    # SIGHUP with a fraud section added turns the policy on in the running gateway.
+    with open(gw.config_path, "a") as f:
+        f.write("fraud:\n" + policy())
+    gw.proc.popen.send_signal(signal.SIGHUP)
+    harness.wait_until(lambda: "fraud policy on" in gw.log(), 5, interval=0.1,
+                       what="the fraud policy to be enabled by the reload")
+    fraud.refused(h, topo, gw, user(topo, "1002"), fraud.PREMIUM_GB, "class_forbidden",
+                  "reload-premium")
+    fraud.refused(h, topo, gw, user(topo, "1004"), fraud.INTL_FR, "off_hours", "reload-night")
     gw.finish()
 
 
