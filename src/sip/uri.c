@@ -464,14 +464,15 @@ SIP_HOT static int parse_sip(struct sip_uri *u, const char *p, const char *end)
     /*
      * Fast path for "user@": when the run of user characters stops at an '@', that '@' is
      * the first one ('@' and ':' are not user characters; an escape is "%" HEX HEX) and
-     * there is no password, exactly what the general path below finds.
+     * there is no password, exactly what the general path below finds. The run stops at
+     * '%' too: without an escape every byte is a user character already and check_chars()
+     * would have nothing to add; a user with escapes takes the general path.
      */
-    const char *x = span_class(p, end, CC_USER);
+    const char *x = p;
+    while (x < end && CC_IS(*x, CC_USER) && *x != '%')
+        x++;
     if (x > p && x < end && *x == '@') {
         u->user = slice_range(p, x);
-        const char *bad = check_chars(u->user, CC_USER, &u->anomalies);
-        if (bad)
-            return uri_fail(u, bad, "bad user", -EBADMSG);
         p = x + 1;
         goto host;
     }
@@ -601,19 +602,23 @@ SIP_HOT int sip_uri_parse(struct sip_uri *u, struct slice s)
     /* RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
     if (!CC_IS(*p, CC_ALPHA))
         return uri_fail(u, p, "bad URI scheme", -EBADMSG);
-    if (s.len > 4 && memcmp(p, "sip:", 4) == 0)
-        p += 3; /* the usual scheme, lower case: the loop below would stop at the same ':' */
-    else
+    if (s.len > 4 && memcmp(p, "sip:", 4) == 0) {
+        /* The usual scheme, lower case: what the general path finds, without its loops. */
+        p += 3;
+        u->scheme_name = slice_make(s.p, 3);
+        u->scheme = SIP_URI_SIP;
+    } else {
         while (p < end && (CC_IS(*p, CC_ALPHA | CC_DIGIT) || *p == '+' || *p == '-' || *p == '.'))
             p++;
-    if (p >= end || *p != ':')
-        return uri_fail(u, p, "bad URI scheme", -EBADMSG);
-    u->scheme_name = slice_range(s.p, p);
+        if (p >= end || *p != ':')
+            return uri_fail(u, p, "bad URI scheme", -EBADMSG);
+        u->scheme_name = slice_range(s.p, p);
+        u->scheme = scheme_of(u->scheme_name);
+        for (size_t i = 0; i < u->scheme_name.len; i++)
+            if (u->scheme_name.p[i] >= 'A' && u->scheme_name.p[i] <= 'Z')
+                u->anomalies |= ANOM_BIT(SIP_ANOM_SCHEME_CASE);
+    }
     u->opaque = slice_range(p + 1, end);
-    u->scheme = scheme_of(u->scheme_name);
-    for (size_t i = 0; i < u->scheme_name.len; i++)
-        if (u->scheme_name.p[i] >= 'A' && u->scheme_name.p[i] <= 'Z')
-            u->anomalies |= ANOM_BIT(SIP_ANOM_SCHEME_CASE);
     p++;
     if (p >= end)
         return uri_fail(u, p, "empty URI after scheme", -EBADMSG);
