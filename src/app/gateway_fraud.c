@@ -45,6 +45,13 @@
 /* What the gateway keeps of one tracked call to be able to end it (RFC 3261 §12). */
 struct gf_dialog {
     bool used, answered, cancelled;
+    /* An INVITE without credentials the policy let through: the engine tracks it only if the
+     * PBX answers it with a 2xx (no challenge), as a call of the pseudo-account. */
+    bool anonymous;
+    int64_t anon_since_ms;
+    char anon_account[FRAUD_ACCOUNT_MAX];
+    char anon_source[PBX_ENDPOINT_STRLEN];
+    char anon_dialled[FRAUD_DIALLED_MAX + 1];
     int32_t next; /* hash chain */
     char call_id[FRAUD_CALL_ID_MAX];
     size_t call_id_len;
@@ -84,6 +91,7 @@ struct gw_fraud {
     int32_t *buckets;
     uint32_t n_buckets; /* power of two */
     uint32_t n_dlg;
+    uint32_t n_anon; /* dialogs still flagged anonymous */
     uint64_t bye_seq;
     struct net_timer retx_timer;
     struct gf_retx retx[GF_RETX_MAX];
@@ -160,6 +168,8 @@ static void dlg_del(struct gw_fraud *f, struct gf_dialog *d)
             *p = d->next;
             break;
         }
+    if (d->anonymous)
+        f->n_anon--;
     d->used = false;
     f->n_dlg--;
 }
@@ -373,11 +383,24 @@ static void retx_answered(struct gw_fraud *f, struct slice branch)
         }
 }
 
+/* Unauthenticated INVITEs never answered finally (lost responses) free their dialog slot
+ * after the setup timeout, like tracked calls do in the engine. */
+static void purge_anonymous(struct gw_fraud *f, int64_t now)
+{
+    int64_t limit = (int64_t)fraud_engine_policy(f->eng)->setup_timeout_s * 1000;
+    for (uint32_t i = 0; i < GW_FRAUD_DIALOGS_MAX && f->n_anon; i++) {
+        struct gf_dialog *d = &f->dlg[i];
+        if (d->used && d->anonymous && now - d->anon_since_ms > limit)
+            dlg_del(f, d);
+    }
+}
+
 static void on_tick(void *ctx, struct net_timer *t)
 {
     struct gw_fraud *f = ctx;
     (void)t;
     end_calls(f, gf_now(f));
+    purge_anonymous(f, gf_now(f));
     if (f->store && store_tick(f->store, clock_wall_ms()) < 0)
         log_warn("gateway: fraud: store commit failed");
 }
@@ -552,6 +575,7 @@ int gw_fraud_reload(const struct cfg_snapshot *s)
     for (uint32_t i = 0; i < GW_FRAUD_DIALOGS_MAX; i++)
         f->dlg[i].used = false;
     f->n_dlg = 0;
+    f->n_anon = 0;
     return 0;
 }
 
@@ -634,6 +658,110 @@ static void emit_quarantine_ban(const struct net_msg *in, const struct fraud_cal
     (void)c;
 }
 
+/* A refused INVITE: its record (the engine tracked nothing), quarantine, and the answer. */
+static void refuse(struct gw_fraud *f, const struct net_msg *in, const struct fraud_call_ctx *c,
+                   struct slice call_id, const struct fraud_decision *d, struct gw_decision *out)
+{
+    struct fraud_call_record r;
+    memset(&r, 0, sizeof(r));
+    slice_copy_cstr(call_id, r.call_id, sizeof(r.call_id));
+    slice_copy_cstr(c->account, r.account, sizeof(r.account));
+    slice_copy_cstr(c->source, r.source, sizeof(r.source));
+    slice_copy_cstr(c->dialled, r.dialled, sizeof(r.dialled));
+    memcpy(r.e164, d->e164, sizeof(r.e164));
+    r.class = d->class;
+    memcpy(r.country, d->country, sizeof(r.country));
+    r.start_ms = r.end_ms = c->now_ms;
+    r.verdict = d->action;
+    r.rule = d->rule;
+    r.cause = FRAUD_END_FAILED;
+    on_record(f, &r);
+    if (d->action == FRAUD_ACT_QUARANTINE) {
+        emit_quarantine_ban(in, c, clock_wall_ms());
+        end_calls(f, c->now_ms);
+    }
+    snprintf(reject_reason, sizeof(reject_reason), "%s (%s)",
+             d->reason_phrase[0] ? d->reason_phrase : "Forbidden", fraud_rule_name(d->rule));
+    out->verdict = GW_REJECT;
+    out->status = d->status >= 400 && d->status <= 699 ? d->status : 403;
+    out->reason = reject_reason;
+}
+
+/* What a BYE towards the caller needs from its INVITE. */
+static void remember_caller(struct gf_dialog *g, const struct net_msg *in, const struct sip_msg *m)
+{
+    g->invite_cseq = g->caller_cseq = m->cseq_num;
+    dest_of(in, &g->caller_dest);
+    g->caller_local = in->local;
+    const struct sip_name_addr *ct = sip_msg_contact_get(m, 0);
+    if (!copy_value(m, SIP_HDR_FROM, g->from, sizeof(g->from)) || !ct ||
+        !copy_slice(ct->uri_raw, g->caller_uri, sizeof(g->caller_uri)))
+        g->caller_uri[0] = '\0'; /* cannot address a BYE to the caller */
+}
+
+/*
+ * An initial INVITE without credentials. Decided without counting (the PBX normally
+ * challenges it, and the credentialed retry is what counts); refused when the
+ * unauthenticated profile forbids it, else remembered so that a 2xx from the PBX (an open
+ * dial plan) makes it a tracked call of the source's pseudo-account.
+ */
+static void unauthenticated_invite(struct gw_fraud *f, const struct net_msg *in,
+                                   const struct sip_msg *m, struct gf_dialog *known,
+                                   struct gw_decision *out)
+{
+    static struct fraud_decision d;
+    struct fraud_call_ctx c;
+    char src[PBX_ENDPOINT_STRLEN], ip[PBX_ADDR_STRLEN], acct[FRAUD_ACCOUNT_MAX];
+    struct pbx_endpoint ep;
+    struct slice call_id = sip_msg_call_id(m);
+
+    if (!fraud_engine_policy(f->eng)->check_unauthenticated)
+        return;
+    memset(&c, 0, sizeof(c));
+    ep.transport = in->transport;
+    ep.addr = in->remote;
+    pbx_endpoint_fmt(&ep, src, sizeof(src));
+    /* Keyed by the address alone: a new source port must not make a new account. */
+    pbx_addr_fmt_ip(&in->remote, ip, sizeof(ip));
+    if (snprintf(acct, sizeof(acct), "anonymous@%s", ip) >= (int)sizeof(acct))
+        acct[sizeof(acct) - 1] = '\0'; /* cut like any account name */
+    c.account = slice_cstr(acct);
+    c.source = slice_cstr(src);
+    c.dialled = m->ruri.user.len ? m->ruri.user : m->ruri.opaque;
+    c.now_ms = gf_now(f);
+    if (fraud_check_unauthenticated(f->eng, &c, &d) < 0)
+        return;
+    (void)fraud_event_decision(&d, &c, call_id, "gateway", false);
+    if (d.action >= FRAUD_ACT_REJECT) {
+        /* The engine counted nothing; locking and quarantine apply to the pseudo-account
+         * (its answered calls end, the source is banned) as they would to an account. */
+        int rc = 0;
+        if (d.action == FRAUD_ACT_QUARANTINE)
+            rc = fraud_account_quarantine(f->eng, c.account, c.now_ms, fraud_rule_name(d.rule));
+        else if (d.action == FRAUD_ACT_LOCK)
+            rc = fraud_account_lock(f->eng, c.account, c.now_ms, fraud_rule_name(d.rule));
+        if (rc < 0)
+            log_warn("gateway: fraud: %s not locked: %s", acct, strerror(-rc));
+        refuse(f, in, &c, call_id, &d, out);
+        return;
+    }
+    if (known) {
+        if (!known->anonymous)
+            return; /* a tracked call's Call-ID reused without credentials: keep tracking */
+        dlg_del(f, known);
+    }
+    struct gf_dialog *g = dlg_add(f, call_id);
+    if (!g)
+        return; /* passes, but an answer without authentication would go untracked */
+    g->anonymous = true;
+    f->n_anon++;
+    g->anon_since_ms = c.now_ms;
+    slice_copy_cstr(c.account, g->anon_account, sizeof(g->anon_account));
+    slice_copy_cstr(c.source, g->anon_source, sizeof(g->anon_source));
+    slice_copy_cstr(c.dialled, g->anon_dialled, sizeof(g->anon_dialled));
+    remember_caller(g, in, m);
+}
+
 void gw_fraud_initial_invite(const struct net_msg *in, const struct sip_msg *m,
                              struct gw_decision *out)
 {
@@ -652,9 +780,10 @@ void gw_fraud_initial_invite(const struct net_msg *in, const struct sip_msg *m,
     if (known && known->invite_cseq == m->cseq_num)
         return;
     memset(&c, 0, sizeof(c));
-    /* Unauthenticated INVITEs are challenged by the PBX; the policy keys on the account. */
-    if (!digest_user(m, &c.account))
+    if (!digest_user(m, &c.account)) {
+        unauthenticated_invite(f, in, m, known, out);
         return;
+    }
     ep.transport = in->transport;
     ep.addr = in->remote;
     pbx_endpoint_fmt(&ep, src, sizeof(src));
@@ -665,29 +794,7 @@ void gw_fraud_initial_invite(const struct net_msg *in, const struct sip_msg *m,
         return;
     (void)fraud_event_decision(&d, &c, call_id, "gateway", false);
     if (d.action >= FRAUD_ACT_REJECT) {
-        struct fraud_call_record r;
-        memset(&r, 0, sizeof(r));
-        slice_copy_cstr(call_id, r.call_id, sizeof(r.call_id));
-        slice_copy_cstr(c.account, r.account, sizeof(r.account));
-        slice_copy_cstr(c.source, r.source, sizeof(r.source));
-        slice_copy_cstr(c.dialled, r.dialled, sizeof(r.dialled));
-        memcpy(r.e164, d.e164, sizeof(r.e164));
-        r.class = d.class;
-        memcpy(r.country, d.country, sizeof(r.country));
-        r.start_ms = r.end_ms = c.now_ms;
-        r.verdict = d.action;
-        r.rule = d.rule;
-        r.cause = FRAUD_END_FAILED;
-        on_record(f, &r);
-        if (d.action == FRAUD_ACT_QUARANTINE) {
-            emit_quarantine_ban(in, &c, clock_wall_ms());
-            end_calls(f, c.now_ms);
-        }
-        snprintf(reject_reason, sizeof(reject_reason), "%s (%s)",
-                 d.reason_phrase[0] ? d.reason_phrase : "Forbidden", fraud_rule_name(d.rule));
-        out->verdict = GW_REJECT;
-        out->status = d.status >= 400 && d.status <= 699 ? d.status : 403;
-        out->reason = reject_reason;
+        refuse(f, in, &c, call_id, &d, out);
         return;
     }
     if (known) {
@@ -712,13 +819,7 @@ void gw_fraud_initial_invite(const struct net_msg *in, const struct sip_msg *m,
     struct gf_dialog *g = dlg_add(f, call_id);
     if (!g)
         return; /* decided and counted, but it cannot be ended by BYE */
-    g->invite_cseq = g->caller_cseq = m->cseq_num;
-    dest_of(in, &g->caller_dest);
-    g->caller_local = in->local;
-    const struct sip_name_addr *ct = sip_msg_contact_get(m, 0);
-    if (!copy_value(m, SIP_HDR_FROM, g->from, sizeof(g->from)) || !ct ||
-        !copy_slice(ct->uri_raw, g->caller_uri, sizeof(g->caller_uri)))
-        g->caller_uri[0] = '\0'; /* cannot address a BYE to the caller */
+    remember_caller(g, in, m);
 }
 
 /* Our Record-Route entry: its host and port are one of our local addresses. */
@@ -776,6 +877,72 @@ static void learn_answer(struct gf_dialog *d, const struct net_msg *in, const st
     d->answered = true;
 }
 
+static void unauthenticated_call_event(const struct gf_dialog *d, const struct fraud_decision *dec,
+                                       int64_t now)
+{
+    struct ev_kv kv[4];
+    struct ev_record ev;
+    kv[0] = EV_KV_S("e164", slice_cstr(dec->e164));
+    kv[1] = EV_KV_S("class", slice_cstr(fraud_class_name(dec->class)));
+    kv[2] = EV_KV_S("dialled", slice_cstr(d->anon_dialled));
+    kv[3] = EV_KV_S("group", slice_cstr(dec->group));
+    memset(&ev, 0, sizeof(ev));
+    ev.ts_ms = now;
+    ev.type = "fraud.unauthenticated_call";
+    ev.rule = "fraud.unauthenticated_call";
+    ev.action = EV_ACT_ALERT;
+    ev.severity = EV_SEV_HIGH;
+    ev.component = "gateway";
+    ev.src = slice_cstr(d->anon_source);
+    ev.target = slice_cstr(d->anon_account);
+    ev.call_id = slice_make(d->call_id, d->call_id_len);
+    ev.method = SLICE_LIT("INVITE");
+    ev.reason = "the PBX answered a call that carried no credentials (open dial plan)";
+    ev.evidence = kv;
+    ev.n_evidence = 4;
+    (void)ev_emit(&ev);
+}
+
+/*
+ * The final answer to an unauthenticated INVITE. A challenge or a refusal ends our interest
+ * (the credentialed retry is decided as usual); a 2xx means the PBX routed it without
+ * authentication: from now on it is a call of the source's pseudo-account, limited and
+ * ended like any other, and the operator is alerted.
+ */
+static void anonymous_final(struct gw_fraud *f, struct gf_dialog *d, const struct net_msg *in,
+                            const struct sip_msg *m, int64_t now)
+{
+    struct fraud_decision dec;
+    struct fraud_call_ctx c;
+    struct slice id = slice_make(d->call_id, d->call_id_len);
+
+    if (m->status >= 300) {
+        dlg_del(f, d);
+        return;
+    }
+    memset(&c, 0, sizeof(c));
+    c.account = slice_cstr(d->anon_account);
+    c.source = slice_cstr(d->anon_source);
+    c.dialled = slice_cstr(d->anon_dialled);
+    c.now_ms = now;
+    if (fraud_check_unauthenticated(f->eng, &c, &dec) < 0)
+        return;
+    d->anonymous = false;
+    f->n_anon--;
+    log_warn("gateway: fraud: the PBX answered an unauthenticated call from %s to %s",
+             d->anon_source, dec.e164[0] ? dec.e164 : "?");
+    unauthenticated_call_event(d, &dec, now);
+    int rc = fraud_call_start(f->eng, id, &c, &dec);
+    if (rc < 0 && rc != -EEXIST) {
+        log_warn("gateway: fraud: unauthenticated call not tracked: %s", strerror(-rc));
+        dlg_del(f, d);
+        return;
+    }
+    learn_answer(d, in, m);
+    if (fraud_call_answered(f->eng, id, now) < 0)
+        log_debug("gateway: fraud: answered call unknown to the engine");
+}
+
 bool gw_fraud_response(const struct net_msg *in, const struct sip_msg *m)
 {
     struct gw_fraud *f = active;
@@ -805,6 +972,10 @@ bool gw_fraud_response(const struct net_msg *in, const struct sip_msg *m)
     }
     if (m->cseq_method != SIP_METHOD_INVITE || d->invite_cseq != m->cseq_num)
         return false;
+    if (d->anonymous) {
+        anonymous_final(f, d, in, m, now);
+        return false;
+    }
     if (m->status < 300) {
         if (!d->answered) {
             learn_answer(d, in, m);

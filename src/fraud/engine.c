@@ -466,6 +466,121 @@ out:
     return 0;
 }
 
+/* The group of unauthenticated INVITEs: the configured one, else the built-in profile. */
+static const struct fraud_group *unauth_group(const struct fraud_engine *e, struct fraud_group *tmp)
+{
+    size_t gi;
+    if (fraud_policy_find_group(&e->pol, e->pol.unauth_group, &gi) == 0)
+        return &e->pol.groups[gi];
+    /* Without credentials nobody is accountable for the bill: only what costs nothing and
+     * what must never be refused passes. A PBX with an open dial plan then still cannot be
+     * used to reach paid destinations; the operator widens it with a group of that name. */
+    memset(tmp, 0, sizeof(*tmp));
+    slice_copy_cstr(slice_cstr(e->pol.unauth_group), tmp->name, sizeof(tmp->name));
+    tmp->allowed_classes = tmp->offhours_classes =
+        FRAUD_CLASS_BIT(FRAUD_CLASS_INTERNAL) | FRAUD_CLASS_BIT(FRAUD_CLASS_EMERGENCY);
+    return tmp;
+}
+
+int fraud_check_unauthenticated(const struct fraud_engine *e, const struct fraud_call_ctx *ctx,
+                                struct fraud_decision *d)
+{
+    struct fraud_number num;
+    struct fraud_dest dest;
+    struct fraud_group builtin;
+    const struct fraud_group *g;
+    const struct acct *a;
+    char detail[256], shown[48];
+    int64_t now, day;
+    uint32_t forbidden, allowed_now;
+
+    if (!e || !ctx || !d)
+        return -EINVAL;
+    memset(d, 0, offsetof(struct fraud_decision, reasons));
+    d->n_reasons = 0;
+    d->rule = FRAUD_RULE_COUNT;
+    d->unauthenticated = true;
+    g = unauth_group(e, &builtin);
+    now = ctx->now_ms < e->last_ms ? e->last_ms : ctx->now_ms;
+
+    if (fraud_number_normalise(&e->pol.plan, ctx->dialled, &num) < 0)
+        num.kind = FRAUD_NUM_INVALID;
+    fraud_classify(&e->ranges, &e->pol.plan, &num, &dest);
+    d->class = dest.class;
+    d->classes = dest.classes;
+    d->kind = num.kind;
+    d->num_flags = num.flags;
+    memcpy(d->country, dest.region, sizeof(d->country));
+    if (num.kind != FRAUD_NUM_INVALID)
+        slice_copy_cstr(slice_make(num.digits, num.len), d->e164, sizeof(d->e164));
+    d->business_hours = compute_hours(e, now, &day);
+    safe_copy(shown, sizeof(shown), ctx->dialled);
+
+    if (num.kind == FRAUD_NUM_EMERGENCY)
+        goto out;
+    if (e->lockdown && num.kind != FRAUD_NUM_INTERNAL) {
+        add_reason(e, d, FRAUD_RULE_LOCKDOWN, "lockdown: only internal and emergency calls");
+        goto out;
+    }
+    if (num.kind == FRAUD_NUM_INTERNAL &&
+        (g->allowed_classes & FRAUD_CLASS_BIT(FRAUD_CLASS_INTERNAL)))
+        goto out;
+    a = fraud_acct_find(e, ctx->account);
+    if (a && a->locked) {
+        snprintf(detail, sizeof(detail), "account locked: %s", a->lock_why);
+        add_reason(e, d, FRAUD_RULE_ACCOUNT_LOCKED, detail);
+        goto out;
+    }
+    if (num.kind == FRAUD_NUM_INVALID) {
+        snprintf(detail, sizeof(detail), "'%s' is not a number of the dialling plan", shown);
+        add_reason(e, d, FRAUD_RULE_NUMBER_INVALID, detail);
+        goto out;
+    }
+    if (num.flags & FRAUD_NUMF_MANGLED) {
+        snprintf(detail, sizeof(detail), "mangled form '%s' normalised to %s", shown, d->e164);
+        add_reason(e, d, FRAUD_RULE_NUMBER_MANGLED, detail);
+    }
+    allowed_now = d->business_hours ? g->allowed_classes : g->offhours_classes;
+    forbidden = dest.classes & ~g->allowed_classes;
+    if (forbidden & FRAUD_CLASS_BIT(FRAUD_CLASS_HIGH_RISK)) {
+        snprintf(detail, sizeof(detail), "%s (%s) is on the high-risk list", d->e164,
+                 d->country[0] ? d->country : "?");
+        add_reason(e, d, FRAUD_RULE_HIGH_RISK, detail);
+    }
+    if (forbidden & ~FRAUD_CLASS_BIT(FRAUD_CLASS_HIGH_RISK)) {
+        snprintf(detail, sizeof(detail), "class %s not allowed without authentication (group %s)",
+                 fraud_class_name(dest.class == FRAUD_CLASS_HIGH_RISK ? FRAUD_CLASS_INTERNATIONAL
+                                                                      : dest.class),
+                 g->name);
+        add_reason(e, d, FRAUD_RULE_CLASS, detail);
+    } else if (!forbidden && (dest.classes & ~allowed_now)) {
+        snprintf(detail, sizeof(detail), "class %s allowed in business hours only",
+                 fraud_class_name(dest.class));
+        add_reason(e, d, FRAUD_RULE_OFF_HOURS, detail);
+    }
+    if (dest.international && num.kind == FRAUD_NUM_E164 && !country_allowed(g, dest.region)) {
+        snprintf(detail, sizeof(detail), "country %s not on group %s's list",
+                 dest.region[0] ? dest.region : "?", g->name);
+        add_reason(e, d, FRAUD_RULE_COUNTRY, detail);
+    }
+    if (a && g->limits.concurrent && a->live >= g->limits.concurrent) {
+        snprintf(detail, sizeof(detail), "%u calls in progress (limit %u)", a->live,
+                 g->limits.concurrent);
+        add_reason(e, d, FRAUD_RULE_CONCURRENT, detail);
+    }
+out:
+    /* Nothing is counted here, so a LOCK or QUARANTINE action only refuses this INVITE: a
+     * source address is not an account anyone can unlock by proving who they are. */
+    d->rate_per_minute = rate_for(e, d->e164, d->class);
+    slice_copy_cstr(slice_cstr(g->name), d->group, sizeof(d->group));
+    if (d->action >= FRAUD_ACT_REJECT) {
+        d->status = e->pol.reject_status;
+        slice_copy_cstr(slice_cstr(e->pol.reject_reason), d->reason_phrase,
+                        sizeof(d->reason_phrase));
+    }
+    return 0;
+}
+
 int fraud_call_start(struct fraud_engine *e, struct slice call_id, const struct fraud_call_ctx *ctx,
                      const struct fraud_decision *d)
 {
@@ -475,10 +590,16 @@ int fraud_call_start(struct fraud_engine *e, struct slice call_id, const struct 
 
     if (!e || !ctx || !d || !call_id.len)
         return -EINVAL;
-    if (d->class != FRAUD_CLASS_EMERGENCY && d->class != FRAUD_CLASS_INTERNAL) {
+    /* An answered unauthenticated call is charged to its source's pseudo-account even when
+     * internal: that is what bounds its duration and number. */
+    if (d->class != FRAUD_CLASS_EMERGENCY &&
+        (d->class != FRAUD_CLASS_INTERNAL || d->unauthenticated)) {
         a = fraud_acct_get(e, ctx->account);
         if (!a)
             return -ENOSPC;
+        size_t gi;
+        if (d->unauthenticated && fraud_policy_find_group(&e->pol, e->pol.unauth_group, &gi) == 0)
+            a->group = (uint32_t)gi;
     }
     rc = fraud_call_insert(e, call_id, &c);
     if (rc < 0) {

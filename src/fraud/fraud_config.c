@@ -516,10 +516,11 @@ static void load_high_risk(struct ctx *c, const struct cfg_node *n, struct fraud
 int fraud_config_load(const struct cfg_node *section, struct cfg_diag *d, void **out)
 {
     static const char *const keys[] = {
-        "enabled",  "ranges_file", "dialplan", "high_risk", "schedule", "rates", "groups",
-        "accounts", "actions",     "reject",   "detectors", "tables",   NULL};
+        "enabled",  "ranges_file", "dialplan", "high_risk", "schedule", "rates",           "groups",
+        "accounts", "actions",     "reject",   "detectors", "tables",   "unauthenticated", NULL};
     static const char *const reject_keys[] = {"status", "reason", NULL};
     static const char *const table_keys[] = {"max_accounts", "max_calls", "setup_timeout", NULL};
+    static const char *const unauth_keys[] = {"check", "group", NULL};
     struct fraud_policy *p = fraud_policy_new();
     struct ctx c = {d, 0};
     const struct cfg_node *n;
@@ -561,6 +562,13 @@ int fraud_config_load(const struct cfg_node *section, struct cfg_diag *d, void *
             get_secs(&c, n, "setup_timeout", &p->setup_timeout_s);
             if (!p->max_accounts || !p->max_calls)
                 fail(&c, n, "table sizes must be at least 1", NULL);
+        }
+        n = cfg_map_get(section, "unauthenticated");
+        if (check_map(&c, n, unauth_keys)) {
+            get_bool(&c, n, "check", &p->check_unauthenticated);
+            get_str(&c, n, "group", p->unauth_group, sizeof(p->unauth_group));
+            if (cfg_map_get(n, "group") && !p->unauth_group[0])
+                fail(&c, cfg_map_get(n, "group"), "empty group name", NULL);
         }
     }
     if (c.rc < 0) {

@@ -98,6 +98,8 @@ struct fraud_policy *fraud_policy_new(void)
     p->actions[FRAUD_RULE_SEQUENTIAL] = FRAUD_ACT_REJECT;
     p->actions[FRAUD_RULE_SHORT_BURST] = FRAUD_ACT_REJECT;
     p->reject_status = 403;
+    p->check_unauthenticated = true;
+    slice_copy_cstr(slice_cstr("unauthenticated"), p->unauth_group, sizeof(p->unauth_group));
     slice_copy_cstr(slice_cstr("Forbidden"), p->reject_reason, sizeof(p->reject_reason));
     p->det.sequential_run = 4;
     p->det.sequential_window_s = 600;

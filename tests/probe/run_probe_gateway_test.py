@@ -146,8 +146,14 @@ def main():
         os.makedirs(os.path.join(tmp, "run"))
         data = os.path.join(tmp, "gw-data")
         with open(os.path.join(tmp, "gw.yaml"), "w") as f:
+            # The probe is itself a scan: with the default actions its address is banned part
+            # way through (enumeration, sweep), and the answers that stop coming look to it like
+            # timing differences. Alerts instead of bans measure what the answers reveal, which
+            # is what shielding must hide from a scan that stays under every threshold.
             f.write(f"general:\n  data_dir: {data}\n"
                     "ban:\n  nftables:\n    enabled: false\n"
+                    "detect:\n  enumeration:\n    action: alert\n"
+                    "  scanner:\n    action: alert\n"
                     "log:\n  level: info\n  destination: stderr\n"
                     f"events:\n  destination: {tmp}/events.jsonl\n")
 

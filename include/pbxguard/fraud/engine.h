@@ -65,6 +65,7 @@ struct fraud_decision {
     char group[FRAUD_NAME_MAX];       /* policy group the account belongs to */
     uint32_t rate_per_minute;         /* cost estimate, milli-units per minute */
     bool business_hours;              /* schedule state at now_ms */
+    bool unauthenticated;             /* from fraud_check_unauthenticated */
     struct fraud_reason reasons[FRAUD_REASONS_MAX];
     size_t n_reasons;
 };
@@ -144,7 +145,23 @@ PBX_WUR int fraud_check_invite(struct fraud_engine *e, const struct fraud_call_c
                                struct fraud_decision *d);
 
 /*
- * Starts tracking a call the caller let through (after fraud_check_invite). call_id is
+ * Decides an initial INVITE that carries no credentials, counting nothing (a PBX normally
+ * challenges it and the credentialed retry is what fraud_check_invite counts). ctx->account
+ * names the pseudo-account of the source ("anonymous@203.0.113.5"). Applies the lockdown,
+ * the number checks, the classes, off-hours profile and countries of the group named
+ * policy.unauth_group (built-in when absent: internal and emergency only, at any time), the
+ * high-risk list, and, when the pseudo-account already exists, its lock and concurrency
+ * limit. Emergency numbers always pass. Never changes the engine; fills *d (d->unauthenticated
+ * set) and returns 0, or -EINVAL for NULL arguments.
+ */
+PBX_WUR int fraud_check_unauthenticated(const struct fraud_engine *e,
+                                        const struct fraud_call_ctx *ctx, struct fraud_decision *d);
+
+/*
+ * Starts tracking a call the caller let through (after fraud_check_invite, or after
+ * fraud_check_unauthenticated for a call answered without authentication: its
+ * pseudo-account ctx->account then takes the limits of policy.unauth_group when that group
+ * exists, whatever the account rules say). call_id is
  * copied (cut to FRAUD_CALL_ID_MAX-1 bytes). Errors: -EEXIST already tracked, -ENOSPC call
  * table full (the call is not tracked; policy decides whether to refuse it, see
  * docs/internals/fraud.md), -EINVAL.
