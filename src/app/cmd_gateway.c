@@ -491,8 +491,7 @@ static void on_sighup(void *ctx, int signo)
             log_error("gateway: reload: proxy settings rejected");
         if (gw_fraud_reload(s) < 0)
             log_error("gateway: reload: fraud policy rejected");
-        else
-            health_arm(g);
+        health_arm(g);
         log_info("gateway: configuration reloaded (generation %llu)",
                  (unsigned long long)cfg_snapshot_generation(s));
     }

@@ -522,15 +522,17 @@ int fraud_check_unauthenticated(const struct fraud_engine *e, const struct fraud
         add_reason(e, d, FRAUD_RULE_LOCKDOWN, "lockdown: only internal and emergency calls");
         goto out;
     }
-    if (num.kind == FRAUD_NUM_INTERNAL &&
-        (g->allowed_classes & FRAUD_CLASS_BIT(FRAUD_CLASS_INTERNAL)))
-        goto out;
+    /* A locked (quarantined) source gets nothing but emergency, internal calls included:
+     * unlike an account, it has no other way in that the lock would leave open. */
     a = fraud_acct_find(e, ctx->account);
     if (a && a->locked) {
         snprintf(detail, sizeof(detail), "account locked: %s", a->lock_why);
         add_reason(e, d, FRAUD_RULE_ACCOUNT_LOCKED, detail);
         goto out;
     }
+    if (num.kind == FRAUD_NUM_INTERNAL &&
+        (g->allowed_classes & FRAUD_CLASS_BIT(FRAUD_CLASS_INTERNAL)))
+        goto out;
     if (num.kind == FRAUD_NUM_INVALID) {
         snprintf(detail, sizeof(detail), "'%s' is not a number of the dialling plan", shown);
         add_reason(e, d, FRAUD_RULE_NUMBER_INVALID, detail);

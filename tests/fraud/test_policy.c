@@ -571,8 +571,96 @@ static void test_builder(void)
     fraud_policy_free(NULL);
 }
 
+static struct fraud_decision check_anon(struct fraud_engine *e, const char *dialled, int64_t now)
+{
+    struct fraud_decision d;
+    struct fraud_call_ctx ctx = {SLICE_LIT("anonymous@198.51.100.7"),
+                                 SLICE_LIT("udp:198.51.100.7:5060"), slice_cstr(dialled), now};
+    if (fraud_check_unauthenticated(e, &ctx, &d) < 0)
+        abort();
+    return d;
+}
+
+/* INVITEs without credentials: the built-in profile, a configured group, nothing counted,
+ * and an answered one tracked under the pseudo-account with that group's limits. */
+static void test_unauthenticated(void)
+{
+    struct sink s;
+    struct fraud_policy *p = gb_policy();
+    struct fraud_engine *e = engine(p, &s);
+    struct fraud_decision d;
+    struct fraud_stats st;
+
+    d = check_anon(e, "2001", MONDAY_10);
+    CHECK_INT(d.action, FRAUD_ACT_ALLOW);
+    CHECK(d.unauthenticated);
+    d = check_anon(e, "999", MONDAY_10);
+    CHECK_INT(d.action, FRAUD_ACT_ALLOW);
+    d = check_anon(e, "02079460000", MONDAY_10);
+    CHECK_INT(d.action, FRAUD_ACT_REJECT);
+    CHECK_INT(d.rule, FRAUD_RULE_CLASS);
+    CHECK_INT(d.status, 403);
+    CHECK_STR(d.group, "unauthenticated");
+    d = check_anon(e, "+449098790000", MONDAY_10);
+    CHECK_INT(d.action, FRAUD_ACT_REJECT);
+    d = check_anon(e, "+5372345678", MONDAY_10);
+    CHECK(has_reason(&d, FRAUD_RULE_HIGH_RISK));
+    /* Pure: no account created, nothing counted, the limits of nobody touched. */
+    fraud_engine_stats(e, &st);
+    CHECK_INT(st.checks, 0);
+    CHECK_INT(st.accounts, 0);
+    fraud_lockdown_set(e, true);
+    d = check_anon(e, "999", MONDAY_10);
+    CHECK_INT(d.action, FRAUD_ACT_ALLOW);
+    fraud_engine_free(e);
+
+    /* A configured group: national in business hours only, one call at a time, 60 s. */
+    size_t gi;
+    CHECK_INT(fraud_policy_add_group(p, "unauthenticated", &gi), 0);
+    p->groups[gi].allowed_classes =
+        FRAUD_CLASS_BIT(FRAUD_CLASS_INTERNAL) | FRAUD_CLASS_BIT(FRAUD_CLASS_NATIONAL);
+    p->groups[gi].offhours_classes = FRAUD_CLASS_BIT(FRAUD_CLASS_INTERNAL);
+    p->groups[gi].limits.concurrent = 1;
+    p->groups[gi].limits.max_duration_s = 60;
+    p->groups[gi].limits.end_at_max_duration = true;
+    e = engine(p, &s);
+    d = check_anon(e, "02079460000", MONDAY_10);
+    CHECK_INT(d.action, FRAUD_ACT_ALLOW);
+    d = check_anon(e, "02079460000", utc(2026, 11, 23, 22, 0, 0));
+    CHECK_INT(d.rule, FRAUD_RULE_OFF_HOURS);
+    d = check_anon(e, "+33142685300", MONDAY_10);
+    CHECK_INT(d.rule, FRAUD_RULE_CLASS);
+    /* Answered without authentication: tracked under the pseudo-account and its group. */
+    d = check_anon(e, "02079460000", MONDAY_10);
+    struct fraud_call_ctx ctx = {SLICE_LIT("anonymous@198.51.100.7"),
+                                 SLICE_LIT("udp:198.51.100.7:5060"), SLICE_LIT("02079460000"),
+                                 MONDAY_10};
+    CHECK_INT(fraud_call_start(e, SLICE_LIT("anon-1"), &ctx, &d), 0);
+    CHECK_INT(fraud_call_answered(e, SLICE_LIT("anon-1"), MONDAY_10), 0);
+    d = check_anon(e, "02079460000", MONDAY_10 + 1000);
+    CHECK_INT(d.rule, FRAUD_RULE_CONCURRENT);
+    struct fraud_call_end ends[4];
+    CHECK_INT(fraud_tick(e, MONDAY_10 + 59000, ends, 4), 0);
+    CHECK_INT(fraud_tick(e, MONDAY_10 + 61000, ends, 4), 1);
+    CHECK_STR(ends[0].account, "anonymous@198.51.100.7");
+    CHECK_INT(ends[0].rule, FRAUD_RULE_DURATION);
+    CHECK_INT(fraud_call_ended(e, SLICE_LIT("anon-1"), MONDAY_10 + 61000, FRAUD_END_ENFORCED), 0);
+    /* A quarantined pseudo-account is refused even internal calls of the profile's classes. */
+    CHECK_INT(fraud_account_quarantine(e, SLICE_LIT("anonymous@198.51.100.7"), MONDAY_10, "test"),
+              0);
+    d = check_anon(e, "02079460000", MONDAY_10 + 62000);
+    CHECK_INT(d.rule, FRAUD_RULE_ACCOUNT_LOCKED);
+    d = check_anon(e, "2001", MONDAY_10 + 62000);
+    CHECK_INT(d.rule, FRAUD_RULE_ACCOUNT_LOCKED);
+    d = check_anon(e, "999", MONDAY_10 + 62000);
+    CHECK_INT(d.action, FRAUD_ACT_ALLOW);
+    fraud_engine_free(e);
+    fraud_policy_free(p);
+}
+
 int main(void)
 {
+    test_unauthenticated();
     test_schedule_and_classes();
     test_lockdown_and_lock();
     test_rate_and_concurrency();
