@@ -565,11 +565,17 @@ int fraud_config_load(const struct cfg_node *section, struct cfg_diag *d, void *
         }
         n = cfg_map_get(section, "unauthenticated");
         if (check_map(&c, n, unauth_keys)) {
-            get_bool(&c, n, "check", &p->check_unauthenticated);
             get_str(&c, n, "group", p->unauth_group, sizeof(p->unauth_group));
             if (cfg_map_get(n, "group") && !p->unauth_group[0])
                 fail(&c, cfg_map_get(n, "group"), "empty group name", NULL);
         }
+        /* Without `check`, defining the group is what turns the check on: the first INVITE
+         * of most phones carries no credentials, so refusing by default would stop calls the
+         * PBX was about to challenge (docs/fraud.md). */
+        size_t gi;
+        p->check_unauthenticated = fraud_policy_find_group(p, p->unauth_group, &gi) == 0;
+        if (n && cfg_map_get(n, "check"))
+            get_bool(&c, n, "check", &p->check_unauthenticated);
     }
     if (c.rc < 0) {
         fraud_policy_free(p);

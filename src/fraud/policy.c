@@ -98,7 +98,7 @@ struct fraud_policy *fraud_policy_new(void)
     p->actions[FRAUD_RULE_SEQUENTIAL] = FRAUD_ACT_REJECT;
     p->actions[FRAUD_RULE_SHORT_BURST] = FRAUD_ACT_REJECT;
     p->reject_status = 403;
-    p->check_unauthenticated = true;
+    p->check_unauthenticated = false;
     slice_copy_cstr(slice_cstr("unauthenticated"), p->unauth_group, sizeof(p->unauth_group));
     slice_copy_cstr(slice_cstr("Forbidden"), p->reject_reason, sizeof(p->reject_reason));
     p->det.sequential_run = 4;

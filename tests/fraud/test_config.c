@@ -124,6 +124,7 @@ static void test_full(void)
     CHECK(p->det.spike_alpha > 0.19 && p->det.spike_alpha < 0.21);
     CHECK_INT(p->max_accounts, 500);
     CHECK_INT(p->setup_timeout_s, 120);
+    CHECK(!p->check_unauthenticated); /* no "unauthenticated" group defined */
 
     /* The loaded policy builds an engine. */
     struct fraud_engine *e = NULL;
@@ -194,8 +195,40 @@ static void test_errors(void)
     cfg_diag_fini(&d);
 }
 
+/* The unauthenticated check: on when its group exists, `check` overrides, `group` renames. */
+static void test_unauthenticated(void)
+{
+    static const struct {
+        const char *yaml;
+        bool check;
+        const char *group;
+    } cases[] = {
+        {"  groups: {unauthenticated: {allow: [internal]}}\n", true, "unauthenticated"},
+        {"  unauthenticated: {check: true}\n", true, "unauthenticated"},
+        {"  groups: {unauthenticated: {allow: [internal]}}\n  unauthenticated: {check: false}\n",
+         false, "unauthenticated"},
+        {"  groups: {open: {allow: [national]}}\n  unauthenticated: {group: open}\n", true, "open"},
+    };
+    for (size_t i = 0; i < PBX_ARRAY_SIZE(cases); i++) {
+        char yaml[256];
+        struct cfg_diag d;
+        struct fraud_policy *p = NULL;
+        snprintf(yaml, sizeof(yaml), "fraud:\n%s", cases[i].yaml);
+        cfg_diag_init(&d);
+        CHECK_INT(load(yaml, &p, &d), 0);
+        cfg_diag_print(&d, stderr);
+        if (p) {
+            CHECK_INT(p->check_unauthenticated, cases[i].check);
+            CHECK_STR(p->unauth_group, cases[i].group);
+        }
+        fraud_policy_free(p);
+        cfg_diag_fini(&d);
+    }
+}
+
 int main(void)
 {
+    test_unauthenticated();
     test_full();
     test_defaults();
     test_errors();

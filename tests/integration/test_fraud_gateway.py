@@ -16,6 +16,12 @@ to a SIPp "carrier" UAS. --case picks one part:
                 live call ended, source banned, alert event
   control       without a fraud section the same premium, high-risk and night international
                 calls complete; a SIGHUP adding the section refuses them from then on
+  unauthenticated  a PBX with an open dial plan (INVITEs routed without credentials):
+                control, without a fraud section an unauthenticated INVITE to a premium number
+                reaches the carrier; with the "unauthenticated" group it is refused with 403
+                and never routed; an allowed unauthenticated call the PBX answers is tracked
+                as anonymous@<source>, ended at the group's max duration with BYE both ways,
+                and raises a fraud.unauthenticated_call event; credentialed calls as before
 """
 import os
 import signal
@@ -188,12 +194,60 @@ def case_control(h, topo):
     gw.finish()
 
 
+UNAUTH_POLICY = """\
+  dialplan:
+    preset: GB
+  groups:
+    default:
+      allow: [national, mobile, tollfree, international]
+    unauthenticated:
+      allow: [national]
+      limits: {concurrent: 1, max_duration: 2s, end_at_max_duration: true}
+"""
+
+
+def case_unauthenticated(h, topo):
+    # Control: the open dial plan routes a premium call from anyone, gateway or not.
+    gw = fraud.FraudGateway(h, topo, None, when=fraud.WED_10H, name="gw-nofraud").start()
+    fraud.anon_call(h, topo, gw, fraud.PREMIUM_GB, "ctl-anon-premium")
+    gw.finish()
+
+    gw = fraud.FraudGateway(h, topo, UNAUTH_POLICY, when=fraud.WED_10H).start()
+    fraud.anon_refused(h, topo, gw, fraud.PREMIUM_GB, "class_forbidden", "anon-premium")
+    fraud.anon_refused(h, topo, gw, fraud.HIGH_RISK, "high_risk", "anon-risk")
+    fraud.anon_refused(h, topo, gw, fraud.INTL_FR, "class_forbidden", "anon-intl")
+    # Allowed by the group, answered without authentication: tracked, limited, alerted.
+    caller, uas = fraud.anon_held_call(h, topo, gw, fraud.NATIONAL, "anon-long")
+    fraud.anon_refused(h, topo, gw, fraud.NATIONAL, "concurrent", "anon-second")
+    fraud.expect_ended_by_gateway(caller, uas, "max_duration", "unauthenticated max duration")
+    account = "anonymous@%s" % scenarios.PHONE_IP
+
+    def alert():
+        for e in gw.events():
+            if e.get("type") == "fraud.unauthenticated_call" and account in str(e):
+                return e
+        return None
+    ev = harness.wait_until(alert, 5, interval=0.2, what="a fraud.unauthenticated_call event")
+    h.log("alert: %r" % ev)
+    # Credentialed calls keep their path (the PBX answers them at once here; counted once).
+    fraud.allowed(h, topo, gw, user(topo, "1001"), fraud.NATIONAL, "authed")
+
+    def records():
+        rows = gw.rows("SELECT account, dest, status FROM calls")
+        return rows if ((account, fraud.PREMIUM_GB, 403) in rows and
+                        (account, "+442079460000", 200) in rows) else None
+    h.log("calls: %r" % (harness.wait_until(records, 5, interval=0.2,
+                                            what="unauthenticated call records"),))
+    gw.finish()
+
+
 CASES = {"destinations": case_destinations, "schedule": case_schedule,
-         "enforce": case_enforce, "ctl": case_ctl, "control": case_control}
+         "enforce": case_enforce, "ctl": case_ctl, "control": case_control,
+         "unauthenticated": case_unauthenticated}
 
 
 def main(h):
-    topo = fraud.topology(h)
+    topo = fraud.topology(h, open_dialplan=h.args.case == "unauthenticated")
     CASES[h.args.case](h, topo)
 
 

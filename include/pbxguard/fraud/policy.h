@@ -145,10 +145,10 @@ struct fraud_policy {
     uint32_t max_accounts;    /* account table cap */
     uint32_t max_calls;       /* call table cap */
     uint32_t setup_timeout_s; /* unanswered calls dropped from tracking after this */
-    /* Initial INVITEs from outside without credentials: decided (not counted) against the
-     * group named unauth_group, or, when no group has that name, against the built-in
-     * profile allowing internal and emergency calls only. check_unauthenticated false
-     * leaves them to the PBX alone. */
+    /* Initial INVITEs from outside without credentials: when check_unauthenticated, decided
+     * (not counted) against the group named unauth_group, or, when no group has that name,
+     * the built-in profile allowing internal and emergency calls only. Off by default
+     * (fraud_policy_new); the `fraud:` section turns it on by defining that group. */
     bool check_unauthenticated;
     char unauth_group[FRAUD_NAME_MAX]; /* "unauthenticated" */
 };

@@ -34,10 +34,34 @@ def scenario(name):
     return os.path.join(FRAUD_DIR, name)
 
 
-def topology(h):
+def topology(h, open_dialplan=False):
+    """open_dialplan: the PBX routes INVITEs without asking for credentials (the toll-fraud
+    hole `pbxguard probe` reports as "unauthenticated INVITE routed"); REGISTER still needs
+    them."""
     topo = scenarios.Topology(h)
     topo.pbx.uas_re = UAS_RE
+    if open_dialplan:
+        _open_dialplan(topo.pbx)
     return topo.start()
+
+
+def _open_dialplan(pbx):
+    render = pbx.render
+
+    def render_open():
+        path = render()
+        with open(path) as f:
+            text = f.read()
+        # The template only lets the trunk call without credentials: nobody is the trunk
+        # any more, so the authentication of INVITEs is skipped for every source.
+        needle = 'if ($si != "%s") {' % pbx.uas[0]
+        if text.count(needle) != 1:
+            raise harness.TestFailure("Kamailio template: INVITE authentication not found")
+        text = text.replace(needle, 'if ($si == "0.0.0.0") {')
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+    pbx.render = render_open
 
 
 class FraudGateway(gateway.Gateway):
@@ -147,3 +171,65 @@ def expect_ended_by_gateway(caller, uas, rule, what):
         text = r.messages()
         harness.check("BYE sip:" in text and ("pbxguard fraud policy: %s" % rule) in text,
                       "%s: the %s side did not get the gateway's BYE (%s)" % (what, side, rule))
+
+
+def anon_user(topo):
+    """A caller with no credentials: a CSV line whose password is never used."""
+    u = topo.users[0]
+    return ("anon",) + tuple(u[1:])
+
+
+def anon_call(h, topo, gw, number, name, local_ip=scenarios.PHONE_IP):
+    """An INVITE without credentials to number; it must complete (answered by the carrier)
+    and the PBX must have routed it. Returns (caller, carrier) results."""
+    marker = "PBXIT-TO-UAS %s\n" % number
+    before = topo.pbx.log().count(marker)
+    uas = topo.start_uas("uas.xml", name=name + "-uas")
+    inf = sipp.csv_for(h, name, [anon_user(topo)])
+    r = sipp.Sipp(h, name, scenario("uac_anon_call.xml"), remote=gw.addr(gw.transport),
+                  transport=gw.transport, local_ip=local_ip, inf=inf, service=number,
+                  timeout=15, trace_msg=True).run()
+    ru = uas.wait()
+    sipp.expect_all(r, 1, "unauthenticated call to %s (caller)" % number)
+    sipp.expect_all(ru, 1, "unauthenticated call to %s (carrier)" % number)
+    harness.check(topo.pbx.log().count(marker) > before,
+                  "the unauthenticated call to %s was not routed by the PBX" % number)
+    return r, ru
+
+
+def anon_refused(h, topo, gw, number, rule, name, local_ip=scenarios.PHONE_IP):
+    """An INVITE without credentials to number: 403 naming `rule` at once, never routed."""
+    marker = "PBXIT-TO-UAS %s\n" % number
+    before = topo.pbx.log().count(marker)
+    inf = sipp.csv_for(h, name, [anon_user(topo)])
+    r = sipp.Sipp(h, name, scenario("uac_anon_refused.xml"), remote=gw.addr(gw.transport),
+                  transport=gw.transport, local_ip=local_ip, inf=inf, service=number,
+                  timeout=10, trace_msg=True).run()
+    sipp.expect_all(r, 1, "unauthenticated call to %s: want 403 (%s)" % (number, rule))
+    want = "403 Forbidden (%s)" % rule
+    harness.check(want in r.messages(), "unauthenticated call to %s: no '%s' in the answer:\n%s"
+                  % (number, want, r.messages()[-1500:]))
+    harness.check(topo.pbx.log().count(marker) == before,
+                  "the refused unauthenticated call to %s reached the PBX's routing" % number)
+    return r
+
+
+def anon_held_call(h, topo, gw, number, name, local_ip=scenarios.PHONE_IP, timeout=20):
+    """An unauthenticated call the PBX answers and only the network can end."""
+    uas = topo.start_uas("uas.xml", name=name + "-uas", timeout=timeout)
+    inf = sipp.csv_for(h, name, [anon_user(topo)])
+    caller = sipp.Sipp(h, name, scenario("uac_anon_wait_bye.xml"),
+                       remote=gw.addr(gw.transport), transport=gw.transport,
+                       local_ip=local_ip, inf=inf, service=number, timeout=timeout,
+                       trace_msg=True).start()
+
+    def up():
+        if not caller.proc.alive() and not uas.proc.alive():
+            raise harness.TestFailure("%s: both sides ended before the call was up" % name)
+        try:
+            with open(uas.msg_path, errors="replace") as f:
+                return "ACK sip:" in f.read()
+        except OSError:
+            return False
+    harness.wait_until(up, 10, interval=0.05, what="%s to be answered and ACKed" % name)
+    return caller, uas
