@@ -196,7 +196,7 @@ static void on_msg(void *ctx, const struct net_msg *msg)
     static struct sip_msg m; /* large; one event-loop thread */
     struct gw *g = ctx;
     struct proxy_action act;
-    struct gw_decision d = {GW_PASS, 0, NULL};
+    struct gw_decision d = {GW_PASS, 0, NULL, NULL};
     char ab[PBX_ADDR_STRLEN];
 
     g->st.rx++;
@@ -226,7 +226,8 @@ static void on_msg(void *ctx, const struct net_msg *msg)
     }
     /* Each hook records its own events; the proxy's refusals are recorded below. */
     if (d.verdict == GW_REJECT && m.is_request) {
-        proxy_reply(g->px, msg, &m, d.status, d.reason ? d.reason : "Forbidden", &act);
+        proxy_reply_hdrs(g->px, msg, &m, d.status, d.reason ? d.reason : "Forbidden", d.extra,
+                         &act);
     } else if (proxy_process(g->px, msg, &m, &act) < 0) {
         return;
     }

@@ -700,6 +700,24 @@ static void remember_caller(struct gf_dialog *g, const struct net_msg *in, const
 }
 
 /*
+ * A refused INVITE without credentials is answered like a PBX that wants authentication
+ * first: the challenge the enumeration shielding makes (the PBX's realm and nonce shape).
+ * A 403 naming the rule would tell a scanner which numbers the PBX would have challenged,
+ * that is which numbers exist (docs/fraud.md). The event keeps the rule. A caller with
+ * credentials retries and is decided by its account's policy.
+ */
+static void challenge_instead(const struct sip_msg *m, struct gw_decision *out)
+{
+    static char line[512];
+    struct gw_guard *g = gw_guard_get();
+    if (!g || det_challenge_line(gw_guard_engine(g), true, m->ruri.host, line, sizeof(line)) < 0)
+        return; /* no shape to copy: the 403 stands */
+    out->status = 407;
+    out->reason = "Proxy Authentication Required";
+    out->extra = line;
+}
+
+/*
  * An initial INVITE without credentials. Decided without counting (the PBX normally
  * challenges it, and the credentialed retry is what counts); refused when the
  * unauthenticated profile forbids it, else remembered so that a 2xx from the PBX (an open
@@ -743,6 +761,7 @@ static void unauthenticated_invite(struct gw_fraud *f, const struct net_msg *in,
         if (rc < 0)
             log_warn("gateway: fraud: %s not locked: %s", acct, strerror(-rc));
         refuse(f, in, &c, call_id, &d, out);
+        challenge_instead(m, out);
         return;
     }
     if (known) {

@@ -334,11 +334,11 @@ static int parse_copy(const struct net_msg *in, const uint8_t *buf, size_t len,
 }
 
 void gw_guard_send(struct gw_guard *g, const struct net_msg *in, const struct sip_msg *m,
-                   int reject_status, const char *reason)
+                   int reject_status, const char *reason, const char *extra)
 {
     struct proxy_action act;
     if (reject_status)
-        proxy_reply(g->px, in, m, reject_status, reason ? reason : "Forbidden", &act);
+        proxy_reply_hdrs(g->px, in, m, reject_status, reason ? reason : "Forbidden", extra, &act);
     else if (proxy_process(g->px, in, m, &act) < 0)
         return;
     if (act.kind != PROXY_ACT_FORWARD && act.kind != PROXY_ACT_REPLY)
@@ -512,7 +512,7 @@ bool gw_guard_response(struct gw_guard *g, const struct net_msg *in, const struc
         g->st.resp_rewritten++;
         memcpy(scratch_buf, verdict.rewrite, verdict.rewrite_len);
         if (parse_copy(in, scratch_buf, verdict.rewrite_len, &copy) == 0)
-            gw_guard_send(g, &copy, &scratch_msg, 0, NULL);
+            gw_guard_send(g, &copy, &scratch_msg, 0, NULL, NULL);
         return true;
     }
     return false;

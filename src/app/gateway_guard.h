@@ -90,10 +90,11 @@ bool gw_guard_request(struct gw_guard *g, const struct net_msg *in, const struct
 
 /*
  * Sends a message the guard built (gw_guard_request's stripped copy): answered locally with
- * reject_status / reason when reject_status is not 0, otherwise through the proxy.
+ * reject_status / reason (plus the header lines in extra, or NULL) when reject_status is
+ * not 0, otherwise through the proxy.
  */
 void gw_guard_send(struct gw_guard *g, const struct net_msg *in, const struct sip_msg *m,
-                   int reject_status, const char *reason);
+                   int reject_status, const char *reason, const char *extra);
 
 /* A parsed response from the PBX. true = handled (dropped, or the rewrite was sent). */
 bool gw_guard_response(struct gw_guard *g, const struct net_msg *in, const struct sip_msg *m);

@@ -41,11 +41,12 @@ void gw_hook_request(void *ctx, const struct net_msg *in, const struct sip_msg *
         /* Identity headers removed: the copy goes through the remaining stage (the fraud
          * policy must see it like any initial INVITE) and is sent here; the original is
          * never forwarded, so the caller sees a drop. */
-        struct gw_decision fd = {GW_PASS, 0, NULL};
+        struct gw_decision fd = {GW_PASS, 0, NULL, NULL};
         if (from == PROXY_SIDE_OUTSIDE && initial_invite(sm))
             gw_hook_initial_invite(ctx, &sin, sm, &fd);
         if (fd.verdict != GW_DROP)
-            gw_guard_send(g, &sin, sm, fd.verdict == GW_REJECT ? fd.status : 0, fd.reason);
+            gw_guard_send(g, &sin, sm, fd.verdict == GW_REJECT ? fd.status : 0, fd.reason,
+                          fd.extra);
         d->verdict = GW_DROP;
     }
 }

@@ -33,6 +33,7 @@ struct gw_decision {
     enum gw_verdict verdict;
     int status;         /* GW_REJECT */
     const char *reason; /* static text, for the reply and the event */
+    const char *extra;  /* GW_REJECT: header lines added to the reply (static), or NULL */
 };
 
 bool gw_hook_admit(void *ctx, const struct pbx_addr *remote, enum pbx_transport tp);

@@ -29,8 +29,10 @@
  * needs no shielding; until the PBX has sent one real challenge, realm falls back to
  * detect.shield.realm or the To host.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "det_int.h"
 #include "pbxguard/sip/auth.h"
@@ -144,6 +146,65 @@ static bool append(char *buf, size_t cap, size_t *len, const char *p, size_t n)
     return true;
 }
 
+/* The learned challenge to copy: k's own shape, else the other one's, else -1. */
+static int learned_shape(const struct det_engine *e, int k)
+{
+    return e->chal[k].learned ? k : e->chal[1 - k].learned ? 1 - k : -1;
+}
+
+static void pick_realm(const struct det_engine *e, int src_k, struct slice to_host, char *realm,
+                       size_t cap)
+{
+    if (src_k >= 0)
+        snprintf(realm, cap, "%s", e->chal[src_k].realm);
+    else if (e->cfg.shield_realm)
+        snprintf(realm, cap, "%s", e->cfg.shield_realm);
+    else if (safe_token(to_host))
+        slice_copy_cstr(to_host, realm, cap);
+    else
+        snprintf(realm, cap, "pbxguard");
+}
+
+/* "WWW-Authenticate: Digest ..." or "Proxy-Authenticate: ..." line in the learned shape. */
+static int format_challenge(const struct det_engine *e, int src_k, int k, const char *realm,
+                            const char *nonce, char *line, size_t cap)
+{
+    bool has = src_k >= 0;
+    const char *alg = has ? e->chal[src_k].algorithm : "";
+    const char *qop = has ? e->chal[src_k].qop : "";
+    char opaque[70] = "";
+
+    if (has && e->chal[src_k].opaque)
+        snprintf(opaque, sizeof(opaque), ", opaque=\"%.16s\"", nonce + strlen(nonce) / 2);
+    int n = snprintf(line, cap, "%s: Digest realm=\"%s\", nonce=\"%s\"%s%s%s%s%s%s\r\n",
+                     k ? "Proxy-Authenticate" : "WWW-Authenticate", realm, nonce, opaque,
+                     alg[0] ? ", algorithm=" : "", alg, qop[0] ? ", qop=\"" : "", qop,
+                     qop[0] ? "\"" : "");
+    return n < 0 || (size_t)n >= cap ? -EMSGSIZE : n;
+}
+
+int det_challenge_line(const struct det_engine *e, bool proxy, struct slice to_host, char *out,
+                       size_t cap)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char hex[] = "0123456789abcdef";
+    int k = proxy ? 1 : 0, src_k = learned_shape(e, k);
+    size_t len = src_k >= 0 ? e->chal[src_k].nonce_len : 32;
+    int kind = src_k >= 0 ? e->chal[src_k].nonce_kind : 0;
+    uint8_t rnd[128];
+    char realm[128], nonce[130];
+
+    if (len == 0 || len > sizeof(rnd))
+        len = 32;
+    if (getrandom(rnd, len, 0) != (ssize_t)len)
+        return -EAGAIN;
+    for (size_t i = 0; i < len; i++)
+        nonce[i] = kind == 0 ? hex[rnd[i] & 15] : b64[rnd[i] & 63];
+    nonce[len] = '\0';
+    pick_realm(e, src_k, to_host, realm, sizeof(realm));
+    return format_challenge(e, src_k, k, realm, nonce, out, cap);
+}
+
 void det_shield_response(struct det_msgctx *mc)
 {
     struct det_engine *e = mc->e;
@@ -168,18 +229,9 @@ void det_shield_response(struct det_msgctx *mc)
     bool options = cm == SIP_METHOD_OPTIONS;
     k = cm == SIP_METHOD_REGISTER ? 0 : 1;
     /* Use the other challenge's shape when this one was never seen. */
-    int src_k = e->chal[k].learned ? k : e->chal[1 - k].learned ? 1 - k : -1;
-    if (src_k >= 0) {
-        snprintf(realm, sizeof(realm), "%s", e->chal[src_k].realm);
-    } else {
-        struct sip_name_addr to;
-        if (e->cfg.shield_realm)
-            snprintf(realm, sizeof(realm), "%s", e->cfg.shield_realm);
-        else if (sip_msg_to(m, &to) == 0 && safe_token(to.uri.host))
-            slice_copy_cstr(to.uri.host, realm, sizeof(realm));
-        else
-            snprintf(realm, sizeof(realm), "pbxguard");
-    }
+    int src_k = learned_shape(e, k);
+    struct sip_name_addr to;
+    pick_realm(e, src_k, sip_msg_to(m, &to) == 0 ? to.uri.host : SLICE_NULL, realm, sizeof(realm));
     make_nonce(mc, src_k >= 0 ? e->chal[src_k].nonce_kind : 0,
                src_k >= 0 ? e->chal[src_k].nonce_len : 32, nonce);
 
@@ -196,20 +248,8 @@ void det_shield_response(struct det_msgctx *mc)
              append(v->rewrite, sizeof(v->rewrite), &len, hd->value.p, hd->value.len) &&
              append(v->rewrite, sizeof(v->rewrite), &len, "\r\n", 2);
     }
-    {
-        bool has = src_k >= 0;
-        const char *alg = has ? e->chal[src_k].algorithm : "";
-        const char *qop = has ? e->chal[src_k].qop : "";
-        char opaque[70] = "";
-
-        if (has && e->chal[src_k].opaque)
-            snprintf(opaque, sizeof(opaque), ", opaque=\"%.16s\"", nonce + strlen(nonce) / 2);
-        n = snprintf(line, sizeof(line), "%s: Digest realm=\"%s\", nonce=\"%s\"%s%s%s%s%s%s\r\n",
-                     k ? "Proxy-Authenticate" : "WWW-Authenticate", realm, nonce, opaque,
-                     alg[0] ? ", algorithm=" : "", alg, qop[0] ? ", qop=\"" : "", qop,
-                     qop[0] ? "\"" : "");
-    }
-    if (n < 0 || (size_t)n >= sizeof(line))
+    n = format_challenge(e, src_k, k, realm, nonce, line, sizeof(line));
+    if (n < 0)
         return;
     if (!options)
         ok = ok && append(v->rewrite, sizeof(v->rewrite), &len, line, (size_t)n);

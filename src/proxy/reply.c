@@ -76,11 +76,17 @@ void px_reply(struct proxy *p, const struct net_msg *in, const struct sip_msg *m
     act->to = act->from;
 }
 
-void proxy_reply(struct proxy *p, const struct net_msg *in, const struct sip_msg *m, int status,
-                 const char *reason, struct proxy_action *act)
+void proxy_reply_hdrs(struct proxy *p, const struct net_msg *in, const struct sip_msg *m,
+                      int status, const char *reason, const char *extra, struct proxy_action *act)
 {
     memset(act, 0, sizeof(*act));
     act->upstream = -1;
     act->from = proxy_side_of(p, in);
-    px_reply(p, in, m, status, reason, NULL, act);
+    px_reply(p, in, m, status, reason, extra, act);
+}
+
+void proxy_reply(struct proxy *p, const struct net_msg *in, const struct sip_msg *m, int status,
+                 const char *reason, struct proxy_action *act)
+{
+    proxy_reply_hdrs(p, in, m, status, reason, NULL, act);
 }

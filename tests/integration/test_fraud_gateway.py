@@ -18,8 +18,8 @@ to a SIPp "carrier" UAS. --case picks one part:
                 calls complete; a SIGHUP adding the section refuses them from then on
   unauthenticated  a PBX with an open dial plan (INVITEs routed without credentials):
                 control, without a fraud section an unauthenticated INVITE to a premium number
-                reaches the carrier; with the "unauthenticated" group it is refused with 403
-                and never routed; an allowed unauthenticated call the PBX answers is tracked
+                reaches the carrier; with the "unauthenticated" group it is refused with the
+                PBX-shaped 407 challenge (the rule only in the event) and never routed; an allowed unauthenticated call the PBX answers is tracked
                 as anonymous@<source>, ended at the group's max duration with BYE both ways,
                 and raises a fraud.unauthenticated_call event (credentialed calls keep
                 their path: the other cases, where the PBX challenges, cover them)

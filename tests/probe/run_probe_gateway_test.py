@@ -6,14 +6,14 @@ with user enumeration naming its subscribers 1001 and 1002 in REGISTER, INVITE a
 its version leaked in Server, and unauthenticated INVITEs routed to an outside number.
 
 Through the gateway, the same probe must find:
-  - no enumeration of the subscribers by REGISTER or OPTIONS: missing users are answered
-    like real ones
+  - no enumeration of the subscribers: missing users are answered like real ones
     (enumeration shielding: 404 -> challenge, OPTIONS 404 -> 200, and the 480 the PBX gives
     unregistered real users when it routes before authenticating -> challenge);
   - no version leak (fingerprint hiding strips Server / User-Agent).
   - no routing of an unauthenticated INVITE to an outside number: the fraud policy decides
-    INVITEs without credentials (fraud.unauthenticated.check) and answers 403 before the
-    PBX's open dial plan sees them.
+    INVITEs without credentials (fraud.unauthenticated.check) and refuses them with the
+    same challenge a PBX that authenticates would send, before its open dial plan sees them
+    (a 403 would tell which numbers the PBX challenges, i.e. which exist).
 The stand-in runs with NO_OPEN_REG: its flaws are the two the gateway must neutralise
 (enumeration by response code, an open dial plan). An open registration (a device that
 registers without credentials) is the PBX's to fix and is covered by the probe's own tests.
@@ -191,22 +191,17 @@ def main():
         got = [f["id"] for f in rep["findings"]] if rep else []
         print("through the gateway:", got, err, file=sys.stderr)
         check(rep is not None, "probe report through the gateway")
-        # Known gap: the unauthenticated fraud check answers a refused INVITE with its own
-        # 403, while extensions the profile lets through get the PBX's challenge, so INVITE
-        # answers still differ by number shape. The refusal must become the same challenge
-        # the shielding makes; until then INVITE is reported here, not asserted.
-        enum = findings(rep, "PRB-ENUM-001") + findings(rep, "PRB-ENUM-002")
-        leaks = [e for e in enum if names_subscriber(e) and not e.startswith("INVITE:")]
-        check(not leaks, "no subscriber enumerable by REGISTER or OPTIONS: %s" % leaks)
-        print("INVITE answers through the gateway: %s"
-              % ([e for e in enum if e.startswith("INVITE:")] or "indistinguishable"),
-              file=sys.stderr)
+        leaks = [e for e in findings(rep, "PRB-ENUM-001") + findings(rep, "PRB-ENUM-002")
+                 if names_subscriber(e)]
+        check(not leaks, "no subscriber enumerable through the gateway: %s" % leaks)
         check(not findings(rep, "PRB-VER-001"), "no version leak through the gateway")
         check(not findings(rep, "PRB-ROUTE-001"),
               "no unauthenticated INVITE routed outside through the gateway")
-        serious = [f["id"] for f in rep["findings"] if f["severity"] not in ("info", "low")
-                   and not f["evidence"].startswith("INVITE:")] if rep else ["no report"]
-        check(not serious, "nothing else above low through the gateway: %s" % serious)
+        serious = [f["id"] for f in rep["findings"]
+                   if f["severity"] not in ("info", "low")] if rep else ["no report"]
+        check(not serious, "clean through the gateway (nothing above low): %s" % serious)
+        check(rep is not None and rep["grade"] in ("A", "B"),
+              "graded A or B through the gateway: %s" % (rep["grade"] if rep else None))
         gw = procs[-1]
         check(gw.poll() is None, "gateway still running at the end")
         gw.send_signal(signal.SIGTERM)

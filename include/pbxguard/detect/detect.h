@@ -255,6 +255,17 @@ struct det_talker {
 };
 size_t det_top(const struct det_engine *e, struct det_talker *out, size_t max);
 
+/*
+ * A digest challenge header line ("Proxy-Authenticate: Digest ...\r\n" when proxy, else
+ * "WWW-Authenticate: ...") in the shape of the PBX's last real challenge (realm, algorithm,
+ * qop, opaque, nonce length and alphabet) with a random nonce pbxguard never accepts, for a
+ * refusal that must look like "authenticate first" (the fraud policy's answer to an INVITE
+ * without credentials). to_host is the realm of last resort. Returns the line's length, or
+ * -EMSGSIZE when cap is too small, -EAGAIN when no random bytes could be had.
+ */
+PBX_WUR int det_challenge_line(const struct det_engine *e, bool proxy, struct slice to_host,
+                               char *out, size_t cap);
+
 /* Account protection (per-account brute force), for ctl and tests. */
 bool det_account_protected(struct det_engine *e, const char *user, int64_t now_ms);
 

@@ -183,6 +183,9 @@ PBX_WUR int proxy_process(struct proxy *p, const struct net_msg *in, const struc
  */
 void proxy_reply(struct proxy *p, const struct net_msg *in, const struct sip_msg *m, int status,
                  const char *reason, struct proxy_action *act);
+/* The same with extra header lines (each ending in CRLF, e.g. a challenge), or NULL. */
+void proxy_reply_hdrs(struct proxy *p, const struct net_msg *in, const struct sip_msg *m,
+                      int status, const char *reason, const char *extra, struct proxy_action *act);
 
 /*
  * Side a message comes from: inside when its source is an upstream's address and port.

@@ -198,17 +198,28 @@ def anon_call(h, topo, gw, number, name, local_ip=scenarios.PHONE_IP):
 
 
 def anon_refused(h, topo, gw, number, rule, name, local_ip=scenarios.PHONE_IP):
-    """An INVITE without credentials to number: 403 naming `rule` at once, never routed."""
+    """An INVITE without credentials to number: refused at once with the challenge a PBX that
+    authenticates would send (407 with Proxy-Authenticate, no rule in the answer, so a scanner
+    cannot tell refused numbers from existing ones), the refusal's rule in the event stream,
+    and never routed."""
     marker = "PBXIT-TO-UAS %s\n" % number
     before = topo.pbx.log().count(marker)
     inf = sipp.csv_for(h, name, [anon_user(topo)])
     r = sipp.Sipp(h, name, scenario("uac_anon_refused.xml"), remote=gw.addr(gw.transport),
                   transport=gw.transport, local_ip=local_ip, inf=inf, service=number,
                   timeout=10, trace_msg=True).run()
-    sipp.expect_all(r, 1, "unauthenticated call to %s: want 403 (%s)" % (number, rule))
-    want = "403 Forbidden (%s)" % rule
-    harness.check(want in r.messages(), "unauthenticated call to %s: no '%s' in the answer:\n%s"
-                  % (number, want, r.messages()[-1500:]))
+    sipp.expect_all(r, 1, "unauthenticated call to %s: want a 407 challenge (%s)" % (number, rule))
+    answer = r.messages()
+    harness.check("407 Proxy Authentication Required" in answer and
+                  "Proxy-Authenticate: Digest realm=" in answer and rule not in answer,
+                  "unauthenticated call to %s: not a plain challenge:\n%s"
+                  % (number, answer[-1500:]))
+    want = "fraud." + rule
+
+    def decided():
+        return any(e.get("rule") == want and e.get("action") in ("reject", "lock", "quarantine")
+                   for e in gw.events())
+    harness.wait_until(decided, 5, what="a %s refusal event for %s" % (want, number))
     harness.check(topo.pbx.log().count(marker) == before,
                   "the refused unauthenticated call to %s reached the PBX's routing" % number)
     return r

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""The same attacks, captured and replayed into `pbxguard sensor -r`, give the gateway's bans.
+
+The PBX is the probe's insecure Kamailio stand-in (lib/attacks.py), on its own loopback
+address. One set of attacks, each from its own source address, bounded in count and time:
+  - svmap (stock: "friendly-scanner"),
+  - svwar REGISTER sweep, stock and disguised (ordinary User-Agent, paced),
+  - svcrack with a wordlist holding the right password, stock and disguised,
+  - a burst of malformed requests,
+plus legitimate SIPp registrations (digest auth) from a separate address, the control that
+must never be flagged.
+
+1. Straight at the bare PBX, captured with tcpdump on lo (BPF: the PBX's address and port).
+   This is also the control of the attacks: svwar finds the real extensions and svcrack
+   cracks the password there.
+2. The same attacks through pbxguard gateway (detection enforcing, not in shadow mode,
+   nftables off); its bans are read with `pbxguard ctl --json ban list`.
+3. The capture fed to `pbxguard sensor -r FILE --pbx PBX:PORT --json` with the gateway's
+   configuration file (same detection settings).
+
+Asserted: the sensor bans exactly the set of (address, rule) the gateway banned, every
+attacker is in it, the legitimate address in neither. Sets, not counts: once the gateway bans
+an attacker it drops the rest of the attack, and its enumeration shielding rewrites the
+PBX's 404s, so the attacker sends different things next (svwar stops early, svcrack sees
+only failures) and the messages and verdicts after the first ban differ from what the bare
+PBX provoked. The rule that bans first sees the same traffic in both — the attacker's first
+requests and the PBX's own answers to them (the gateway judges the PBX's 404 before it
+rewrites it) — so the deciding (address, rule) pairs are the same.
+"""
+import os
+import shutil
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib import attacks, capture, gateway, harness, sipp  # noqa: E402
+
+PBX_IP = "127.86.0.1"
+MARKER_IP = "127.86.0.99"  # tcpdump readiness keep-alives
+ATTACK_NET = "127.87.0."
+LEGIT_IP = "127.88.0.1"
+DISGUISE_UA = "Yealink SIP-T46S 66.86.0.15"
+EXTS = "1000-1015"
+RIGHT_AT = 30  # the right password is word 31: the gateway must stop svcrack before
+MALFORMED = 40
+LEGIT_REGISTRATIONS = 10
+
+
+def wordlist(h):
+    words = ["pass%02d" % i for i in range(RIGHT_AT)] + [attacks.WEAK_PASSWORD]
+    words += ["after%02d" % i for i in range(10)]
+    return attacks.write_wordlist(h.path("words.txt"), words)
+
+
+def legit(h, target, name):
+    """SIPp registers 1001 and 1002 with digest auth from LEGIT_IP, slowly (a phone's pace)."""
+    users = [(attacks.WEAK_USER, attacks.WEAK_PASSWORD, attacks.REALM),
+             ("1002", "Xq7vR2pL9wT4zKm8", attacks.REALM)]
+    r = sipp.Sipp(h, name, "register.xml", remote=target, local_ip=LEGIT_IP,
+                  calls=LEGIT_REGISTRATIONS, rate=5, limit=2,
+                  inf=sipp.csv_for(h, name, users), timeout=30).run()
+    sipp.expect_all(r, LEGIT_REGISTRATIONS, "%s: legitimate registrations" % name)
+
+
+def run_attacks(h, target, words, phase):
+    """Every attack against target (ip, port). Returns {source: attack} and the tool results
+    the control needs."""
+    tgt = ["-p", str(target[1]), target[0]]
+    sources = {}
+    results = {}
+
+    def sv(tool, args, idx, label, ua=None):
+        src = ATTACK_NET + str(idx)
+        sources[src] = label
+        results[label] = attacks.sipvicious(h, tool, args + tgt, source=src, ua=ua,
+                                            name="%s-%s" % (phase, label))
+
+    legit(h, target, "%s-legit-before" % phase)
+    sv("svmap", [], 1, "svmap")
+    sv("svwar", ["-e", EXTS, "-m", "REGISTER"], 2, "svwar")
+    sv("svwar", ["-e", EXTS, "-m", "REGISTER", "-t", "0.05"], 3, "svwar-disguised",
+       ua=DISGUISE_UA)
+    sv("svcrack", ["-u", attacks.WEAK_USER, "-d", words], 4, "svcrack")
+    sv("svcrack", ["-u", attacks.WEAK_USER, "-d", words], 5, "svcrack-disguised",
+       ua=DISGUISE_UA)
+    src = ATTACK_NET + "6"
+    sources[src] = "malformed"
+    sent = attacks.send_burst(target, src, attacks.malformed_messages(MALFORMED, (src, 0),
+                                                                       target), rate=200)
+    harness.check_eq(sent, MALFORMED, "%s: malformed messages sent" % phase)
+    legit(h, target, "%s-legit-after" % phase)
+    return sources, results
+
+
+def control(h, results):
+    """The attacks work against the bare PBX: otherwise there is nothing to detect."""
+    harness.check(results["svmap"].devices(), "control: svmap found no SIP device: %r"
+                  % results["svmap"])
+    for label in ("svwar", "svwar-disguised"):
+        harness.check(attacks.REAL_EXTENSIONS <= results[label].extensions(),
+                      "control: %s on the bare PBX (%r)" % (label, results[label]))
+    for label in ("svcrack", "svcrack-disguised"):
+        harness.check_eq(results[label].cracked().get(attacks.WEAK_USER),
+                         attacks.WEAK_PASSWORD,
+                         "control: %s cracks 1001 on the bare PBX (%r)" % (label, results[label]))
+    h.log("control passed: every attack succeeds against the unprotected PBX")
+
+
+def main(h):
+    for tool in ("svmap", "svwar", "svcrack"):
+        if not shutil.which(tool):
+            raise harness.TestFailure("%s missing (package sipvicious)" % tool)
+    pbx = attacks.InsecurePbx(h, PBX_IP).start()
+    words = wordlist(h)
+
+    # 1. Straight at the bare PBX, captured.
+    cap = capture.Capture(h, PBX_IP, pbx.port, MARKER_IP).start()
+    sources, results = run_attacks(h, (PBX_IP, pbx.port), words, "direct")
+    size = cap.stop()
+    harness.check(size > 10000, "capture holds only %d bytes" % size)
+    control(h, results)
+
+    # 2. Through the gateway (nftables off: the Gateway helper's default).
+    gw = gateway.Gateway(h, [("udp", gateway.GW_IP, None)], [pbx.uri("udp")], shadow=False,
+                         log_level="info")
+    gw.start()
+    gw_sources, gw_results = run_attacks(h, gw.addr("udp"), words, "gateway")
+    harness.check_eq(gw_sources, sources, "attack sources of both phases")
+    for label in ("svcrack", "svcrack-disguised"):
+        harness.check(not gw_results[label].cracked(),
+                      "%s cracked a password through the gateway: %r" % (label, gw_results[label]))
+    gw_bans = capture.gateway_bans(h, gw.data_dir)
+    gw.finish()
+    h.log("gateway bans: %s" % sorted(gw_bans))
+
+    # 3. The capture, replayed into the sensor with the same configuration.
+    run = capture.sensor(h, cap.path, (PBX_IP, pbx.port), config=gw.config_path)
+    summary = run.summary()
+    harness.check(summary is not None, "sensor printed no summary: %s" % run.stderr[-2000:])
+    h.log("sensor: rc %d, %s messages, %s malformed, %s non-SIP, %s bans" % (
+        run.rc, summary.get("messages"), summary.get("malformed"), summary.get("non_sip"),
+        summary.get("bans")))
+    harness.check_eq(run.rc, 1, "sensor exit status with attacks in the capture")
+    harness.check(summary.get("messages", 0) > 100, "sensor saw only %r SIP messages"
+                  % summary.get("messages"))
+    sensor_bans = capture.sensor_bans(run)
+    h.log("sensor bans: %s" % sorted(sensor_bans))
+
+    for src, label in sorted(sources.items()):
+        harness.check(any(a == src for a, _ in gw_bans),
+                      "gateway did not ban %s (%s): %s" % (src, label, sorted(gw_bans)))
+        harness.check(any(a == src for a, _ in sensor_bans),
+                      "sensor did not ban %s (%s) in the replay: %s"
+                      % (src, label, sorted(sensor_bans)))
+    for who, bans in (("gateway", gw_bans), ("sensor", sensor_bans)):
+        for bad in (LEGIT_IP, MARKER_IP):
+            harness.check(not any(a == bad for a, _ in bans),
+                          "%s banned %s: %s" % (who, bad, sorted(bans)))
+    harness.check_eq(sensor_bans, gw_bans, "sensor bans (address, rule) vs the gateway's")
+
+
+harness.run(main, timeout=280)
