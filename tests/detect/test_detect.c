@@ -561,6 +561,17 @@ static void test_shield(void)
     struct treq r3 = {.method = "INVITE", .user = "778", .callid = "sh3", .cseq = 1};
     resp(&f, &c, &r3, 404, "Not Found", NULL, 1200, &V);
     CHECK_INT(rewrite_status(&V, realm, &nlen, &nh_fake), 407);
+    /* A challenge line of the same shape for a refusal the gateway makes itself. */
+    char line[512], other[512];
+    int n = det_challenge_line(f.e, true, SLICE_LIT("fallback.example"), line, sizeof(line));
+    CHECK(n > 0 && (size_t)n == strlen(line));
+    CHECK(strncmp(line, "Proxy-Authenticate: Digest realm=\"pbx.example\", nonce=\"", 55) == 0);
+    CHECK(strstr(line, "qop=\"auth\"") != NULL && strstr(line, "algorithm=MD5") != NULL);
+    const char *nonce = line + 55, *end = strchr(nonce, '"');
+    CHECK(end != NULL && end - nonce == 40);
+    CHECK_INT(det_challenge_line(f.e, true, SLICE_NULL, other, sizeof(other)), n);
+    CHECK(strcmp(line, other) != 0); /* a fresh nonce each time */
+    CHECK_INT(det_challenge_line(f.e, true, SLICE_NULL, other, 40), -EMSGSIZE);
     /* Trusted (allow-listed) sources see the truth. */
     struct pbx_cidr lan;
     CHECK_INT(pbx_cidr_parse("10.0.0.0/8", 10, &lan), 0);
