@@ -327,9 +327,9 @@ static void test_freeswitch(void)
 static void test_kamailio(void)
 {
     static const struct expect insecure[] = {
-        {"KAM-AUTH-001", "tests/probe/kamailio/insecure.cfg", 119, "is_method(\"REGISTER\")"},
-        {"KAM-FLOOD-001", "tests/probe/kamailio/insecure.cfg", 57, NULL},
-        {"KAM-SCAN-001", "tests/probe/kamailio/insecure.cfg", 57, NULL},
+        {"KAM-AUTH-001", "tests/probe/kamailio/insecure.cfg", 122, "is_method(\"REGISTER\")"},
+        {"KAM-FLOOD-001", "tests/probe/kamailio/insecure.cfg", 58, NULL},
+        {"KAM-SCAN-001", "tests/probe/kamailio/insecure.cfg", 58, NULL},
     };
     static const struct expect stock[] = {
         {"KAM-AUTH-001", "kamailio/stock-noauth.cfg", 11, "auth module not loaded"},

@@ -44,6 +44,8 @@ EXTS = "1000-1015"
 RIGHT_AT = 30  # the right password is word 31: the gateway must stop svcrack before
 MALFORMED = 40
 LEGIT_REGISTRATIONS = 10
+SWEEP_USERS = ["%d" % u for u in range(1000, 1016)]
+GIVES_UP = 7  # ATTACK_NET + 7: the disguised svwar without --force
 
 
 def wordlist(h):
@@ -78,7 +80,15 @@ def run_attacks(h, target, words, phase):
     legit(h, target, "%s-legit-before" % phase)
     sv("svmap", [], 1, "svmap")
     sv("svwar", ["-e", EXTS, "-m", "REGISTER"], 2, "svwar")
-    sv("svwar", ["-e", EXTS, "-m", "REGISTER", "-t", "0.05"], 3, "svwar-disguised",
+    # A REGISTER sweep that does not care what it is answered (svwar stops at the
+    # gateway's first shielded answer): ordinary User-Agent, one user after the other.
+    src = ATTACK_NET + "3"
+    sources[src] = "register-sweep"
+    results["register-sweep"] = {
+        u: attacks.register_attempt(target, src, u, "wrong-%s" % u, attacks.REALM, timeout=0.5)
+        for u in SWEEP_USERS}
+    # Without --force: the one attack whose verdicts differ (see the docstring).
+    sv("svwar", ["-e", EXTS, "-m", "REGISTER", "-t", "0.05"], GIVES_UP, "svwar-gives-up",
        ua=DISGUISE_UA)
     sv("svcrack", ["-u", attacks.WEAK_USER, "-d", words], 4, "svcrack")
     sv("svcrack", ["-u", attacks.WEAK_USER, "-d", words], 5, "svcrack-disguised",
@@ -96,7 +106,10 @@ def control(h, results):
     """The attacks work against the bare PBX: otherwise there is nothing to detect."""
     harness.check(results["svmap"].devices(), "control: svmap found no SIP device: %r"
                   % results["svmap"])
-    for label in ("svwar", "svwar-disguised"):
+    codes = results["register-sweep"]
+    harness.check_eq({u for u, c in codes.items() if c != 404}, attacks.ALL_EXTENSIONS,
+                     "control: the REGISTER sweep tells the real extensions (%r)" % codes)
+    for label in ("svwar", "svwar-gives-up"):
         harness.check(attacks.REAL_EXTENSIONS <= results[label].extensions(),
                       "control: %s on the bare PBX (%r)" % (label, results[label]))
     for label in ("svcrack", "svcrack-disguised"):
@@ -146,7 +159,21 @@ def main(h):
     sensor_bans = capture.sensor_bans(run)
     h.log("sensor bans: %s" % sorted(sensor_bans))
 
+    gives_up = ATTACK_NET + str(GIVES_UP)
+    # The expected difference: through the gateway the unforced svwar learns nothing and stops
+    # after its first request, so nothing is left to ban; on the bare PBX it enumerated.
+    harness.check(not (gw_results["svwar-gives-up"].extensions() & attacks.ALL_EXTENSIONS),
+                  "unforced disguised svwar found extensions through the gateway: %r"
+                  % gw_results["svwar-gives-up"])
+    harness.check(not any(a == gives_up for a, _ in gw_bans),
+                  "the gateway banned %s, which its shielding stops at the first request: %s"
+                  % (gives_up, sorted(gw_bans)))
+    harness.check((gives_up, "det.enumeration") in sensor_bans,
+                  "sensor did not ban the unforced svwar %s for enumeration: %s"
+                  % (gives_up, sorted(sensor_bans)))
     for src, label in sorted(sources.items()):
+        if src == gives_up:
+            continue
         harness.check(any(a == src for a, _ in gw_bans),
                       "gateway did not ban %s (%s): %s" % (src, label, sorted(gw_bans)))
         harness.check(any(a == src for a, _ in sensor_bans),
@@ -156,7 +183,8 @@ def main(h):
         for bad in (LEGIT_IP, MARKER_IP):
             harness.check(not any(a == bad for a, _ in bans),
                           "%s banned %s: %s" % (who, bad, sorted(bans)))
-    harness.check_eq(sensor_bans, gw_bans, "sensor bans (address, rule) vs the gateway's")
-
+    same = {b for b in sensor_bans if b[0] != gives_up}
+    harness.check_eq(same, gw_bans, "sensor bans (address, rule) vs the gateway's")
+    h.log("replay gives the gateway's bans: %s" % sorted(gw_bans))
 
 harness.run(main, timeout=280)
