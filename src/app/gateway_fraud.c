@@ -198,12 +198,16 @@ static void on_record(void *ctx, const struct fraud_call_record *r)
             .dest = r->e164[0] ? r->e164 : r->dialled,
             .dest_class = ev_class,
             .status = status,
+            .answer_ms = r->answer_ms,
+            .end_ms = r->end_ms,
+            .cost_milli = (int64_t)r->cost,
+            .verdict = fraud_action_name(r->verdict),
+            .rule = (unsigned)r->rule < FRAUD_RULE_COUNT ? fraud_event_rule(r->rule) : NULL,
         };
         if (store_call_put(f->store, &c) < 0)
             log_warn("gateway: fraud: call record not stored");
     }
-    /* The store's calls table has no room for the cost and verdict: the "fraud.call.end"
-     * event (also stored, in the events table) carries them. */
+    /* The "fraud.call.end" event repeats the record for the event stream and alerting. */
     static const char *const causes[] = {"bye", "cancel", "failed", "timeout", "enforced"};
     kv[0] = EV_KV_S("class", slice_cstr(ev_class));
     kv[1] = EV_KV_S("cost", slice_cstr(cost));

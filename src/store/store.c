@@ -55,6 +55,12 @@ static const char *const migrations[] = {
     " duration_ms INTEGER, call_id TEXT, account TEXT, src TEXT, dest TEXT,"
     " dest_class TEXT, status INTEGER);"
     "CREATE INDEX calls_account ON calls(account, start_ms);",
+    /* 2: what the fraud policy decided and what the call cost, next to the call itself. */
+    "ALTER TABLE calls ADD COLUMN answer_ms INTEGER;"
+    "ALTER TABLE calls ADD COLUMN end_ms INTEGER;"
+    "ALTER TABLE calls ADD COLUMN cost_milli INTEGER;"
+    "ALTER TABLE calls ADD COLUMN verdict TEXT;"
+    "ALTER TABLE calls ADD COLUMN rule TEXT;",
 };
 
 void store_config_defaults(struct store_config *c)
@@ -266,12 +272,13 @@ int64_t store_event_put(struct store *s, int64_t ts_ms, const char *line, size_t
 
 int64_t store_call_put(struct store *s, const struct store_call *c)
 {
-    const char *f[5] = {c->call_id, c->account, c->src, c->dest, c->dest_class};
+    const char *f[7] = {c->call_id,    c->account, c->src, c->dest,
+                        c->dest_class, c->verdict, c->rule};
     size_t total = 0, off = 0;
     int64_t seq;
     struct rec *r;
 
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 7; i++)
         total += (f[i] ? strlen(f[i]) : 0) + 1;
     r = enqueue(s, &seq);
     if (!r)
@@ -281,10 +288,10 @@ int64_t store_call_put(struct store *s, const struct store_call *c)
     r->text = malloc(total);
     if (!r->text)
         return -ENOMEM;
-    /* Pack the five strings into one block; the call's pointers point into it. */
-    const char **dst[5] = {&r->call.call_id, &r->call.account, &r->call.src, &r->call.dest,
-                           &r->call.dest_class};
-    for (int i = 0; i < 5; i++) {
+    /* Pack the strings into one block; the call's pointers point into it. */
+    const char **dst[7] = {&r->call.call_id,    &r->call.account, &r->call.src, &r->call.dest,
+                           &r->call.dest_class, &r->call.verdict, &r->call.rule};
+    for (int i = 0; i < 7; i++) {
         size_t n = f[i] ? strlen(f[i]) : 0;
         if (n)
             memcpy(r->text + off, f[i], n);
@@ -355,6 +362,13 @@ static int write_rec(struct store *s, sqlite3_stmt *const *st, const struct rec 
         bind_text_or_null(x, 6, r->call.dest);
         bind_text_or_null(x, 7, r->call.dest_class);
         sqlite3_bind_int(x, 8, r->call.status);
+        if (r->call.answer_ms)
+            sqlite3_bind_int64(x, 9, r->call.answer_ms);
+        if (r->call.end_ms)
+            sqlite3_bind_int64(x, 10, r->call.end_ms);
+        sqlite3_bind_int64(x, 11, r->call.cost_milli);
+        bind_text_or_null(x, 12, r->call.verdict);
+        bind_text_or_null(x, 13, r->call.rule);
         break;
     }
     int rc = sqlite3_step(x);
@@ -376,8 +390,9 @@ static const char *const write_sql[4] = {
      "expires_ms=?12, lifted_ms=NULL, evidence=coalesce(?13, evidence)"),
     "UPDATE bans SET lifted_ms=?1, expires_ms=min(expires_ms, ?1) WHERE scope=?2",
     "INSERT INTO events(ts_ms, line) VALUES(?1, ?2)",
-    ("INSERT INTO calls(start_ms,duration_ms,call_id,account,src,dest,dest_class,status) "
-     "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)"),
+    ("INSERT INTO calls(start_ms,duration_ms,call_id,account,src,dest,dest_class,status,"
+     "answer_ms,end_ms,cost_milli,verdict,rule) "
+     "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"),
 };
 
 int store_commit(struct store *s)

@@ -88,9 +88,13 @@ def case_destinations(h, topo):
 
     # Call records: the store commits within a second.
     def records():
-        rows = gw.rows("SELECT account, dest, dest_class, status FROM calls")
-        return rows if (("1002", fraud.PREMIUM_GB, "premium", 403) in rows and
-                        ("1001", "+442079460000", "national", 200) in rows) else None
+        rows = gw.rows("SELECT account, dest, dest_class, status, verdict, rule, "
+                       "cost_milli IS NOT NULL FROM calls")
+        return rows if (("1002", fraud.PREMIUM_GB, "premium", 403, "reject",
+                         "fraud.class_forbidden", 1) in rows and
+                        ("1001", "+442079460000", "national", 200, "allow", None, 1) in rows and
+                        ("1003", fraud.INTL_FR, "international", 200, "alert",
+                         "fraud.first_international", 1) in rows) else None
     rows = harness.wait_until(records, 5, interval=0.2, what="call records in the store")
     h.log("calls: %r" % rows)
 

@@ -92,9 +92,33 @@ static void test_basic(void)
                               .src = "192.0.2.1",
                               .dest = "+4420",
                               .dest_class = "intl",
-                              .status = 200};
+                              .status = 200,
+                              .answer_ms = 3000,
+                              .end_ms = 63000,
+                              .cost_milli = 1250,
+                              .verdict = "alert",
+                              .rule = "fraud.first_international"};
     CHECK(store_call_put(s, &call) > 0);
     CHECK_INT(store_commit(s), 152);
+    {
+        /* The fraud columns of the calls table (schema version 2) read back as written. */
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        CHECK_INT(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        CHECK_INT(sqlite3_prepare_v2(db,
+                                     "SELECT answer_ms, end_ms, cost_milli, verdict, rule "
+                                     "FROM calls WHERE call_id = 'c1'",
+                                     -1, &st, NULL),
+                  SQLITE_OK);
+        CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+        CHECK_INT(sqlite3_column_int64(st, 0), 3000);
+        CHECK_INT(sqlite3_column_int64(st, 1), 63000);
+        CHECK_INT(sqlite3_column_int64(st, 2), 1250);
+        CHECK_STR((const char *)sqlite3_column_text(st, 3), "alert");
+        CHECK_STR((const char *)sqlite3_column_text(st, 4), "fraud.first_international");
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    }
     CHECK_INT(store_count(s, "bans"), 1);
     CHECK_INT(store_count(s, "events"), 150);
     CHECK_INT(store_count(s, "calls"), 1);

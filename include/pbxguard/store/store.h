@@ -67,13 +67,18 @@ PBX_WUR int64_t store_event_put(struct store *s, int64_t ts_ms, const char *line
 /* Queues one call record for the fraud engine. Strings NUL-terminated, borrowed. */
 struct store_call {
     int64_t start_ms;
-    int64_t duration_ms;
+    int64_t duration_ms; /* answered time; 0 when never answered */
     const char *call_id;
     const char *account;
     const char *src;
     const char *dest;
     const char *dest_class;
-    int status;
+    int status;          /* final status the caller saw (200, 403, 487...) */
+    int64_t answer_ms;   /* 0 when never answered */
+    int64_t end_ms;      /* 0 when unknown */
+    int64_t cost_milli;  /* cost estimate in thousandths of the rate table's currency */
+    const char *verdict; /* the fraud policy's action: allow, alert, reject, lock... */
+    const char *rule;    /* the deciding rule, or NULL */
 };
 PBX_WUR int64_t store_call_put(struct store *s, const struct store_call *c);
 
