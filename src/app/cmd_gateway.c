@@ -23,6 +23,7 @@
 
 #include "commands.h"
 #include "config_sections.h"
+#include "daemon_common.h"
 #include "gateway_daemon.h"
 #include "gateway_guard.h"
 #include "gateway_fraud.h"
@@ -597,22 +598,11 @@ static int parse_args(int argc, char **argv, struct gw_opts *o)
 
 static int load_snapshot(struct gw *g)
 {
-    struct cfg_diag d;
     struct cfg_snapshot *s = NULL;
-    int rc;
-    cfg_diag_init(&d);
-    if (g->opt.config)
-        rc = app_config_load(g->opt.config, &d, &s);
-    else
-        rc = cfg_snapshot_load_buf("(built-in defaults)", "", 0, app_config_sections,
-                                   app_config_sections_count, &d, &s);
-    if (rc < 0) {
-        fprintf(stderr, "pbxguard gateway: configuration rejected:\n");
-        cfg_diag_print(&d, stderr);
-        cfg_diag_fini(&d);
+    int rc = daemon_config_load("gateway", g->opt.config, &s);
+
+    if (rc < 0)
         return rc;
-    }
-    cfg_diag_fini(&d);
     cfg_live_publish(&g->live, s);
     return 0;
 }

@@ -25,6 +25,7 @@
 
 #include "commands.h"
 #include "config_sections.h"
+#include "daemon_common.h"
 #include "pbxguard/core/clock.h"
 #include "pbxguard/core/config.h"
 #include "pbxguard/core/event.h"
@@ -151,24 +152,13 @@ static int parse_args(int argc, char **argv, struct sn_opts *o)
     return 0;
 }
 
+/* NULL when the configuration is rejected (already reported). */
 static struct cfg_snapshot *load_snapshot(const char *path)
 {
-    struct cfg_diag d;
     struct cfg_snapshot *s = NULL;
-    int rc;
 
-    cfg_diag_init(&d);
-    if (path)
-        rc = app_config_load(path, &d, &s);
-    else
-        rc = cfg_snapshot_load_buf("(built-in defaults)", "", 0, app_config_sections,
-                                   app_config_sections_count, &d, &s);
-    if (rc < 0) {
-        fprintf(stderr, "pbxguard sensor: configuration rejected:\n");
-        cfg_diag_print(&d, stderr);
-        s = NULL;
-    }
-    cfg_diag_fini(&d);
+    if (daemon_config_load("sensor", path, &s) < 0)
+        return NULL;
     return s;
 }
 

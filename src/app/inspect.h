@@ -69,8 +69,6 @@ bool inspect_message(struct inspect_ctx *c, const struct inspect_src *s, const u
 void inspect_framing_error(struct inspect_ctx *c, const struct inspect_src *s, const uint8_t *buf,
                            size_t len, size_t err_off, const char *reason);
 
-/* True when a datagram or stream start looks like SIP (a request or status line). */
-bool inspect_looks_like_sip(const uint8_t *p, size_t n);
 /* True for keep-alives: only CR/LF bytes, or NUL bytes. */
 bool inspect_is_keepalive(const uint8_t *p, size_t n);
 

@@ -11,6 +11,7 @@
 #include "pbxguard/sensor/capture_file.h"
 #include "pbxguard/sensor/defrag.h"
 #include "pbxguard/sensor/flow.h"
+#include "pbxguard/sensor/sensor.h"
 #include "pbxguard/sip/framer.h"
 #include "pbxguard/sip/limits.h"
 #include "pbxguard/sip/msg.h"
@@ -90,7 +91,7 @@ static void drain_flow(struct cap_run *r, struct flow *f, bool reassembled)
             if (len < DECIDE_BYTES && !has_lf(data, len))
                 return;
             st->decided = true;
-            if (!inspect_looks_like_sip(data, len)) {
+            if (!sensor_looks_like_sip(data, len)) {
                 st->not_sip = true;
                 r->c->non_sip++;
                 flow_consume(f, len);
@@ -128,7 +129,7 @@ static void finish_flow(struct flow *f, void *ctx)
     const uint8_t *data = flow_data(f, &len);
     if (len == 0 || st->not_sip || st->broken || inspect_is_keepalive(data, len))
         return;
-    if (!st->decided && !inspect_looks_like_sip(data, len)) {
+    if (!st->decided && !sensor_looks_like_sip(data, len)) {
         r->c->non_sip++;
         return;
     }
@@ -147,7 +148,7 @@ static void handle_udp(struct cap_run *r, const struct pkt_info *pi, bool reasse
         r->c->keepalives++;
         return;
     }
-    if (!inspect_looks_like_sip(pi->payload, pi->payload_len)) {
+    if (!sensor_looks_like_sip(pi->payload, pi->payload_len)) {
         r->c->non_sip++;
         return;
     }

@@ -504,34 +504,3 @@ bool inspect_is_keepalive(const uint8_t *p, size_t n)
     }
     return crlf || nul;
 }
-
-static bool starts_ci(const uint8_t *p, size_t n, const char *s)
-{
-    size_t k = strlen(s);
-    return n >= k && slice_eq_ci(slice_make(p, k), slice_make(s, k));
-}
-
-bool inspect_looks_like_sip(const uint8_t *p, size_t n)
-{
-    /* Leading CRLFs are keep-alives in front of a message (RFC 5626 §3.5.1). */
-    while (n && (*p == '\r' || *p == '\n')) {
-        p++;
-        n--;
-    }
-    if (starts_ci(p, n, "SIP/"))
-        return true;
-    /* A request line: method token, one space, then a SIP-ish URI or a SIP version. */
-    size_t i = 0;
-    while (i < n && i <= SIP_MAX_METHOD_LEN && p[i] >= 'A' && p[i] <= 'Z')
-        i++;
-    if (i < 3 || i > SIP_MAX_METHOD_LEN || i >= n || p[i] != ' ')
-        return false;
-    const uint8_t *u = p + i + 1;
-    size_t un = n - i - 1;
-    if (starts_ci(u, un, "sip:") || starts_ci(u, un, "sips:") || starts_ci(u, un, "tel:"))
-        return true;
-    for (size_t k = 0; k + 4 <= un && k < SIP_MAX_URI_LEN && u[k] != '\n'; k++)
-        if (starts_ci(u + k, un - k, "SIP/"))
-            return true;
-    return false;
-}

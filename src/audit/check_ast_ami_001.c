@@ -1,23 +1,18 @@
 /* AST-AMI-001: Asterisk Manager Interface reachable from outside. */
+#include "check_util.h"
 #include "checks.h"
 #include "ctx.h"
 
 static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
-    const struct ast_var *ev, *bv;
+    const char *bind = NULL;
     if (!ctx->has_manager)
         return 0;
+    const struct ast_var *v = audit_ast_general_public(&ctx->manager, &bind);
+    if (!v)
+        return 0;
     const struct ast_section *g = ast_conf_find(&ctx->manager, "general", NULL);
-    if (!g)
-        return 0;
-    const char *en = ast_section_get(g, "enabled", &ev);
-    if (!ast_true(en))
-        return 0;
-    const char *bind = ast_section_get(g, "bindaddr", &bv);
-    if (bind && audit_addr_is_private(bind))
-        return 0;
     const char *port = ast_section_get(g, "port", NULL);
-    const struct ast_var *v = bv ? bv : ev;
     return audit_report_add(r, self, v->file, v->line, "[general] enabled=yes bindaddr=%s port=%s",
                             bind ? bind : "0.0.0.0 (default)", port ? port : "5038");
 }

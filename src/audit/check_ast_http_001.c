@@ -1,28 +1,23 @@
 /* AST-HTTP-001: Asterisk's HTTP server (ARI, AJAM, WebSocket) on a public address. */
+#include "check_util.h"
 #include "checks.h"
 #include "ctx.h"
 
 static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
-    const struct ast_var *ev, *bv;
+    const char *bind = NULL;
     if (!ctx->has_http)
         return 0;
+    const struct ast_var *v = audit_ast_general_public(&ctx->http, &bind);
+    if (!v)
+        return 0;
     const struct ast_section *g = ast_conf_find(&ctx->http, "general", NULL);
-    if (!g)
-        return 0;
-    const char *en = ast_section_get(g, "enabled", &ev);
-    if (!ast_true(en))
-        return 0;
-    const char *bind = ast_section_get(g, "bindaddr", &bv);
-    if (bind && audit_addr_is_private(bind))
-        return 0;
     const char *port = ast_section_get(g, "bindport", NULL);
     bool ari = false;
     if (ctx->has_ari) {
         const struct ast_section *ag = ast_conf_find(&ctx->ari, "general", NULL);
         ari = ag && ast_true(ast_section_get(ag, "enabled", NULL));
     }
-    const struct ast_var *v = bv ? bv : ev;
     return audit_report_add(r, self, v->file, v->line,
                             "[general] enabled=yes bindaddr=%s port=%s%s", bind ? bind : "(unset)",
                             port ? port : "8088", ari ? " (ARI enabled)" : "");

@@ -1,30 +1,20 @@
 /* HOST-DB-001: MariaDB/MySQL version past end of life. */
-#include <inttypes.h>
 #include <string.h>
 
+#include "check_util.h"
 #include "checks.h"
 #include "ctx.h"
 #include "host.h"
 
+/* Every product but PHP: the database server's packages. */
+static bool wanted(const char *product)
+{
+    return strcmp(product, "php") != 0;
+}
+
 static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
-    struct host_version v[16];
-    size_t n = host_versions(ctx, v, PBX_ARRAY_SIZE(v));
-    for (size_t i = 0; i < n; i++) {
-        int64_t eol;
-        char name[128];
-        if (!(strcmp(v[i].product, "php") != 0))
-            continue;
-        if (host_eol_lookup(ctx, v[i].product, v[i].version, &eol, name, sizeof(name)) != 0 ||
-            ctx->today <= eol)
-            continue;
-        int rc = audit_report_add(r, self, v[i].file, v[i].line,
-                                  "%s installed, end of life %" PRId64 " days ago", name,
-                                  ctx->today - eol);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return audit_report_eol(self, ctx, r, wanted);
 }
 
 const struct audit_check check_host_db_001 = {

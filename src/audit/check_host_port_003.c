@@ -1,6 +1,7 @@
 /* HOST-PORT-003: PBX web/HTTP port listening on a non-loopback address. */
 #include <string.h>
 
+#include "check_util.h"
 #include "checks.h"
 #include "ctx.h"
 #include "host.h"
@@ -13,18 +14,7 @@ static bool wanted(const struct host_listen *l)
 
 static int run(const struct audit_check *self, const struct audit_ctx *ctx, struct audit_report *r)
 {
-    struct host_listen l[512];
-    size_t n = host_listeners(ctx, l, PBX_ARRAY_SIZE(l));
-    for (size_t i = 0; i < n; i++) {
-        if (l[i].loopback || !wanted(&l[i]))
-            continue;
-        int rc = audit_report_add(r, self, l[i].file, l[i].line, "%s %s%s%s:%u listening",
-                                  l[i].proto, strchr(l[i].addr, ':') ? "[" : "", l[i].addr,
-                                  strchr(l[i].addr, ':') ? "]" : "", l[i].port);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return audit_report_listeners(self, ctx, r, wanted);
 }
 
 const struct audit_check check_host_port_003 = {

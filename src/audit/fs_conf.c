@@ -11,15 +11,11 @@
 #include <libxml/tree.h>
 
 #include "fs_conf.h"
+#include "check_util.h"
 
 static const char *intern(struct fs_conf *c, const char *path)
 {
-    char **nf = realloc(c->files, (c->nfiles + 1) * sizeof(*nf));
-    if (!nf)
-        return NULL;
-    c->files = nf;
-    c->files[c->nfiles] = strdup(path);
-    return c->files[c->nfiles] ? c->files[c->nfiles++] : NULL;
+    return audit_file_list_add(&c->files, &c->nfiles, path);
 }
 
 /* Expands $${name} from the vars already read; unknown names are kept verbatim. */
@@ -187,9 +183,7 @@ void fs_conf_fini(struct fs_conf *c)
         free(c->items[i].value);
     }
     free(c->items);
-    for (size_t i = 0; i < c->nfiles; i++)
-        free(c->files[i]);
-    free(c->files);
+    audit_file_list_free(&c->files, &c->nfiles);
     memset(c, 0, sizeof(*c));
 }
 

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "kam_cfg.h"
+#include "check_util.h"
 
 struct kparse {
     struct kam_cfg *c;
@@ -305,12 +306,7 @@ static int feed_line(struct kparse *k, char *line, const char *file, unsigned li
 
 static const char *intern(struct kam_cfg *c, const char *path)
 {
-    char **nf = realloc(c->files, (c->nfiles + 1) * sizeof(*nf));
-    if (!nf)
-        return NULL;
-    c->files = nf;
-    c->files[c->nfiles] = strdup(path);
-    return c->files[c->nfiles] ? c->files[c->nfiles++] : NULL;
+    return audit_file_list_add(&c->files, &c->nfiles, path);
 }
 
 static int read_cfg(struct kparse *k, const char *path)
@@ -368,9 +364,7 @@ void kam_cfg_fini(struct kam_cfg *c)
         free(c->v[i].cond);
     }
     free(c->v);
-    for (size_t i = 0; i < c->nfiles; i++)
-        free(c->files[i]);
-    free(c->files);
+    audit_file_list_free(&c->files, &c->nfiles);
     memset(c, 0, sizeof(*c));
 }
 

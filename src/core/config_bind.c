@@ -18,11 +18,19 @@ static int want_scalar(const struct cfg_node *n, struct cfg_diag *d, const char 
     return 0;
 }
 
+/* The one wording for a scalar of the right kind that does not parse: what was expected,
+ * then the offending value quoted (capped and escaped by cfg_quote). Returns -EINVAL. */
+static int reject_value(const struct cfg_node *n, struct cfg_diag *d, const char *expected)
+{
+    char q[96];
+    cfg_error(d, n, "expected %s, got '%s'", expected, cfg_quote(n, q, sizeof(q)));
+    return -EINVAL;
+}
+
 int cfg_parse_bool(const struct cfg_node *n, struct cfg_diag *d, bool *out)
 {
     static const char *const yes[] = {"true", "yes", "on"};
     static const char *const no[] = {"false", "no", "off"};
-    char q[96];
     int rc = want_scalar(n, d, "true or false");
     if (rc)
         return rc;
@@ -36,8 +44,7 @@ int cfg_parse_bool(const struct cfg_node *n, struct cfg_diag *d, bool *out)
             return 0;
         }
     }
-    cfg_error(d, n, "expected true or false, got '%s'", cfg_quote(n, q, sizeof(q)));
-    return -EINVAL;
+    return reject_value(n, d, "true or false");
 }
 
 /* Decimal digits only; -ERANGE past int64. */
@@ -78,8 +85,7 @@ int cfg_parse_int(const struct cfg_node *n, struct cfg_diag *d, int64_t min, int
         return rc;
     rc = parse_i64(n->str, n->len, &v);
     if (rc == -EINVAL) {
-        cfg_error(d, n, "expected an integer, got '%s'", cfg_quote(n, q, sizeof(q)));
-        return -EINVAL;
+        return reject_value(n, d, "an integer");
     }
     if (rc || v < min || v > max) {
         cfg_error(d, n, "'%s' out of range [%lld, %lld]", cfg_quote(n, q, sizeof(q)),
@@ -157,12 +163,10 @@ int cfg_parse_duration_ms(const struct cfg_node *n, struct cfg_diag *d, int64_t 
             return 0;
         }
     }
-    if (rc == -ERANGE)
-        cfg_error(d, n, "duration '%s' out of range [%s, %s]", cfg_quote(n, q, sizeof(q)),
-                  fmt_ms(min_ms, a, sizeof(a)), fmt_ms(max_ms, b, sizeof(b)));
-    else
-        cfg_error(d, n, "expected a duration like 30s, 10m, 1h, 7d or 250ms, got '%s'",
-                  cfg_quote(n, q, sizeof(q)));
+    if (rc != -ERANGE)
+        return reject_value(n, d, "a duration like 30s, 10m, 1h, 7d or 250ms");
+    cfg_error(d, n, "duration '%s' out of range [%s, %s]", cfg_quote(n, q, sizeof(q)),
+              fmt_ms(min_ms, a, sizeof(a)), fmt_ms(max_ms, b, sizeof(b)));
     return -EINVAL;
 }
 
@@ -199,12 +203,10 @@ int cfg_parse_size(const struct cfg_node *n, struct cfg_diag *d, uint64_t min, u
             return 0;
         }
     }
-    if (rc == -ERANGE)
-        cfg_error(d, n, "size '%s' out of range [%llu, %llu] bytes", cfg_quote(n, q, sizeof(q)),
-                  (unsigned long long)min, (unsigned long long)max);
-    else
-        cfg_error(d, n, "expected a size like 512K, 64M or 1G, got '%s'",
-                  cfg_quote(n, q, sizeof(q)));
+    if (rc != -ERANGE)
+        return reject_value(n, d, "a size like 512K, 64M or 1G");
+    cfg_error(d, n, "size '%s' out of range [%llu, %llu] bytes", cfg_quote(n, q, sizeof(q)),
+              (unsigned long long)min, (unsigned long long)max);
     return -EINVAL;
 }
 
@@ -253,7 +255,6 @@ int cfg_parse_string(const struct cfg_node *n, struct cfg_diag *d, size_t max_le
 
 int cfg_parse_endpoint(const struct cfg_node *n, struct cfg_diag *d, struct pbx_endpoint *out)
 {
-    char q[96];
     struct pbx_endpoint ep;
     int rc = want_scalar(n, d, "an endpoint like udp:0.0.0.0:5060");
     if (rc)
@@ -273,9 +274,7 @@ int cfg_parse_endpoint(const struct cfg_node *n, struct cfg_diag *d, struct pbx_
         }
     }
     if (!colon || pbx_endpoint_parse(n->str, n->len, &ep) != 0) {
-        cfg_error(d, n, "expected an endpoint like udp:0.0.0.0:5060 or tls:[::1]:5061, got '%s'",
-                  cfg_quote(n, q, sizeof(q)));
-        return -EINVAL;
+        return reject_value(n, d, "an endpoint like udp:0.0.0.0:5060 or tls:[::1]:5061");
     }
     *out = ep;
     return 0;
@@ -283,15 +282,12 @@ int cfg_parse_endpoint(const struct cfg_node *n, struct cfg_diag *d, struct pbx_
 
 int cfg_parse_cidr(const struct cfg_node *n, struct cfg_diag *d, struct pbx_cidr *out)
 {
-    char q[96];
     struct pbx_cidr c;
     int rc = want_scalar(n, d, "an address or CIDR range");
     if (rc)
         return rc;
     if (pbx_cidr_parse(n->str, n->len, &c) != 0) {
-        cfg_error(d, n, "expected an address or CIDR range like 192.0.2.0/24, got '%s'",
-                  cfg_quote(n, q, sizeof(q)));
-        return -EINVAL;
+        return reject_value(n, d, "an address or CIDR range like 192.0.2.0/24");
     }
     *out = c;
     return 0;

@@ -240,6 +240,67 @@ static bool country_allowed(const struct fraud_group *g, const char *region)
     return false;
 }
 
+/* Normalises and classifies the dialled number and copies the result into the decision;
+ * shared by the authenticated and the unauthenticated check so both classify alike. */
+static void classify_dialled(const struct fraud_engine *e, const struct fraud_call_ctx *ctx,
+                             struct fraud_number *num, struct fraud_dest *dest,
+                             struct fraud_decision *d)
+{
+    if (fraud_number_normalise(&e->pol.plan, ctx->dialled, num) < 0)
+        num->kind = FRAUD_NUM_INVALID; /* classified as unknown below */
+    fraud_classify(&e->ranges, &e->pol.plan, num, dest);
+    d->class = dest->class;
+    d->classes = dest->classes;
+    d->kind = num->kind;
+    d->num_flags = num->flags;
+    memcpy(d->country, dest->region, sizeof(d->country));
+    if (num->kind != FRAUD_NUM_INVALID)
+        slice_copy_cstr(slice_make(num->digits, num->len), d->e164, sizeof(d->e164));
+}
+
+/*
+ * The destination rules of group g: mangled number, high-risk list, call class (at all, then
+ * in business hours only) and country. unauth only changes the wording of the class reason.
+ */
+static void check_destination(const struct fraud_engine *e, struct fraud_decision *d,
+                              const struct fraud_group *g, const struct fraud_number *num,
+                              const struct fraud_dest *dest, const char *shown, bool unauth)
+{
+    char detail[256];
+    uint32_t allowed_now, forbidden;
+
+    if (num->flags & FRAUD_NUMF_MANGLED) {
+        snprintf(detail, sizeof(detail), "mangled form '%s' normalised to %s", shown, d->e164);
+        add_reason(e, d, FRAUD_RULE_NUMBER_MANGLED, detail);
+    }
+    allowed_now = d->business_hours ? g->allowed_classes : g->offhours_classes;
+    forbidden = dest->classes & ~g->allowed_classes;
+    if (forbidden & FRAUD_CLASS_BIT(FRAUD_CLASS_HIGH_RISK)) {
+        snprintf(detail, sizeof(detail), "%s (%s) is on the high-risk list", d->e164,
+                 d->country[0] ? d->country : "?");
+        add_reason(e, d, FRAUD_RULE_HIGH_RISK, detail);
+    }
+    if (forbidden & ~FRAUD_CLASS_BIT(FRAUD_CLASS_HIGH_RISK)) {
+        const char *cls = fraud_class_name(
+            dest->class == FRAUD_CLASS_HIGH_RISK ? FRAUD_CLASS_INTERNATIONAL : dest->class);
+        if (unauth)
+            snprintf(detail, sizeof(detail),
+                     "class %s not allowed without authentication (group %s)", cls, g->name);
+        else
+            snprintf(detail, sizeof(detail), "class %s not allowed for group %s", cls, g->name);
+        add_reason(e, d, FRAUD_RULE_CLASS, detail);
+    } else if (!forbidden && (dest->classes & ~allowed_now)) {
+        snprintf(detail, sizeof(detail), "class %s allowed in business hours only",
+                 fraud_class_name(dest->class));
+        add_reason(e, d, FRAUD_RULE_OFF_HOURS, detail);
+    }
+    if (dest->international && num->kind == FRAUD_NUM_E164 && !country_allowed(g, dest->region)) {
+        snprintf(detail, sizeof(detail), "country %s not on group %s's list",
+                 dest->region[0] ? dest->region : "?", g->name);
+        add_reason(e, d, FRAUD_RULE_COUNTRY, detail);
+    }
+}
+
 static void lock_account(struct fraud_engine *e, struct acct *a, int64_t now_ms, const char *why)
 {
     if (!a->locked)
@@ -295,7 +356,6 @@ int fraud_check_invite(struct fraud_engine *e, const struct fraud_call_ctx *ctx,
     struct acct *a;
     char detail[256], shown[48];
     int64_t now, day;
-    uint32_t forbidden, allowed_now;
     bool intl;
 
     if (!e || !ctx || !d)
@@ -307,16 +367,7 @@ int fraud_check_invite(struct fraud_engine *e, const struct fraud_call_ctx *ctx,
     now = clamp_now(e, ctx->now_ms);
     e->stats.checks++;
 
-    if (fraud_number_normalise(&e->pol.plan, ctx->dialled, &num) < 0)
-        num.kind = FRAUD_NUM_INVALID; /* classified as unknown below */
-    fraud_classify(&e->ranges, &e->pol.plan, &num, &dest);
-    d->class = dest.class;
-    d->classes = dest.classes;
-    d->kind = num.kind;
-    d->num_flags = num.flags;
-    memcpy(d->country, dest.region, sizeof(d->country));
-    if (num.kind != FRAUD_NUM_INVALID)
-        slice_copy_cstr(slice_make(num.digits, num.len), d->e164, sizeof(d->e164));
+    classify_dialled(e, ctx, &num, &dest, d);
     d->business_hours = business_hours_at(e, now, &day);
     intl = dest.international && num.kind == FRAUD_NUM_E164;
     safe_copy(shown, sizeof(shown), ctx->dialled);
@@ -353,34 +404,7 @@ int fraud_check_invite(struct fraud_engine *e, const struct fraud_call_ctx *ctx,
         add_reason(e, d, FRAUD_RULE_NUMBER_INVALID, detail);
         goto account_done;
     }
-    if (num.flags & FRAUD_NUMF_MANGLED) {
-        snprintf(detail, sizeof(detail), "mangled form '%s' normalised to %s", shown, d->e164);
-        add_reason(e, d, FRAUD_RULE_NUMBER_MANGLED, detail);
-    }
-
-    allowed_now = d->business_hours ? g->allowed_classes : g->offhours_classes;
-    forbidden = dest.classes & ~g->allowed_classes;
-    if (forbidden & FRAUD_CLASS_BIT(FRAUD_CLASS_HIGH_RISK)) {
-        snprintf(detail, sizeof(detail), "%s (%s) is on the high-risk list", d->e164,
-                 d->country[0] ? d->country : "?");
-        add_reason(e, d, FRAUD_RULE_HIGH_RISK, detail);
-    }
-    if (forbidden & ~FRAUD_CLASS_BIT(FRAUD_CLASS_HIGH_RISK)) {
-        snprintf(detail, sizeof(detail), "class %s not allowed for group %s",
-                 fraud_class_name(dest.class == FRAUD_CLASS_HIGH_RISK ? FRAUD_CLASS_INTERNATIONAL
-                                                                      : dest.class),
-                 g->name);
-        add_reason(e, d, FRAUD_RULE_CLASS, detail);
-    } else if (!forbidden && (dest.classes & ~allowed_now)) {
-        snprintf(detail, sizeof(detail), "class %s allowed in business hours only",
-                 fraud_class_name(dest.class));
-        add_reason(e, d, FRAUD_RULE_OFF_HOURS, detail);
-    }
-    if (intl && !country_allowed(g, dest.region)) {
-        snprintf(detail, sizeof(detail), "country %s not on group %s's list",
-                 dest.region[0] ? dest.region : "?", g->name);
-        add_reason(e, d, FRAUD_RULE_COUNTRY, detail);
-    }
+    check_destination(e, d, g, &num, &dest, shown, false);
 
     if (g->limits.calls_per_minute && attempts >= g->limits.calls_per_minute) {
         snprintf(detail, sizeof(detail), "%u calls in the last minute (limit %u)", attempts + 1,
@@ -492,7 +516,6 @@ int fraud_check_unauthenticated(const struct fraud_engine *e, const struct fraud
     const struct acct *a;
     char detail[256], shown[48];
     int64_t now, day;
-    uint32_t forbidden, allowed_now;
 
     if (!e || !ctx || !d)
         return -EINVAL;
@@ -503,16 +526,7 @@ int fraud_check_unauthenticated(const struct fraud_engine *e, const struct fraud
     g = unauth_group(e, &builtin);
     now = ctx->now_ms < e->last_ms ? e->last_ms : ctx->now_ms;
 
-    if (fraud_number_normalise(&e->pol.plan, ctx->dialled, &num) < 0)
-        num.kind = FRAUD_NUM_INVALID;
-    fraud_classify(&e->ranges, &e->pol.plan, &num, &dest);
-    d->class = dest.class;
-    d->classes = dest.classes;
-    d->kind = num.kind;
-    d->num_flags = num.flags;
-    memcpy(d->country, dest.region, sizeof(d->country));
-    if (num.kind != FRAUD_NUM_INVALID)
-        slice_copy_cstr(slice_make(num.digits, num.len), d->e164, sizeof(d->e164));
+    classify_dialled(e, ctx, &num, &dest, d);
     d->business_hours = compute_hours(e, now, &day);
     safe_copy(shown, sizeof(shown), ctx->dialled);
 
@@ -538,33 +552,7 @@ int fraud_check_unauthenticated(const struct fraud_engine *e, const struct fraud
         add_reason(e, d, FRAUD_RULE_NUMBER_INVALID, detail);
         goto out;
     }
-    if (num.flags & FRAUD_NUMF_MANGLED) {
-        snprintf(detail, sizeof(detail), "mangled form '%s' normalised to %s", shown, d->e164);
-        add_reason(e, d, FRAUD_RULE_NUMBER_MANGLED, detail);
-    }
-    allowed_now = d->business_hours ? g->allowed_classes : g->offhours_classes;
-    forbidden = dest.classes & ~g->allowed_classes;
-    if (forbidden & FRAUD_CLASS_BIT(FRAUD_CLASS_HIGH_RISK)) {
-        snprintf(detail, sizeof(detail), "%s (%s) is on the high-risk list", d->e164,
-                 d->country[0] ? d->country : "?");
-        add_reason(e, d, FRAUD_RULE_HIGH_RISK, detail);
-    }
-    if (forbidden & ~FRAUD_CLASS_BIT(FRAUD_CLASS_HIGH_RISK)) {
-        snprintf(detail, sizeof(detail), "class %s not allowed without authentication (group %s)",
-                 fraud_class_name(dest.class == FRAUD_CLASS_HIGH_RISK ? FRAUD_CLASS_INTERNATIONAL
-                                                                      : dest.class),
-                 g->name);
-        add_reason(e, d, FRAUD_RULE_CLASS, detail);
-    } else if (!forbidden && (dest.classes & ~allowed_now)) {
-        snprintf(detail, sizeof(detail), "class %s allowed in business hours only",
-                 fraud_class_name(dest.class));
-        add_reason(e, d, FRAUD_RULE_OFF_HOURS, detail);
-    }
-    if (dest.international && num.kind == FRAUD_NUM_E164 && !country_allowed(g, dest.region)) {
-        snprintf(detail, sizeof(detail), "country %s not on group %s's list",
-                 dest.region[0] ? dest.region : "?", g->name);
-        add_reason(e, d, FRAUD_RULE_COUNTRY, detail);
-    }
+    check_destination(e, d, g, &num, &dest, shown, true);
     if (a && g->limits.concurrent && a->live >= g->limits.concurrent) {
         snprintf(detail, sizeof(detail), "%u calls in progress (limit %u)", a->live,
                  g->limits.concurrent);

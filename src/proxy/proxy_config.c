@@ -27,6 +27,19 @@ void gateway_config_defaults(struct gateway_config *g)
 static const char *const side_words[] = {"outside", "inside", "both", NULL};
 static const char *const expose_words[] = {"strip", "replace", "keep", NULL};
 
+/*
+ * A listener or upstream item is either a bare endpoint scalar (stored in *ep, which lies
+ * inside raw) or a map bound into raw by fields. Returns 0 or a negative errno (reported in d).
+ */
+PBX_WUR static int bind_item(const struct cfg_node *it, const struct cfg_field *fields,
+                             size_t n_fields, void *raw, struct pbx_endpoint *ep,
+                             struct cfg_diag *d)
+{
+    if (cfg_node_kind(it) == CFG_NODE_SCALAR)
+        return cfg_parse_endpoint(it, d, ep);
+    return cfg_bind(it, fields, n_fields, raw, d);
+}
+
 struct listen_raw {
     struct pbx_endpoint ep;
     int side;
@@ -58,12 +71,7 @@ static int load_listen(const struct cfg_node *seq, struct cfg_diag *d, struct ga
     for (size_t i = 0; i < n; i++) {
         const struct cfg_node *it = cfg_node_at(seq, i);
         struct listen_raw r = {.side = 2};
-        if (cfg_node_kind(it) == CFG_NODE_SCALAR) {
-            if (cfg_parse_endpoint(it, d, &r.ep) < 0) {
-                bad = 1;
-                continue;
-            }
-        } else if (cfg_bind(it, fields, PBX_ARRAY_SIZE(fields), &r, d) < 0) {
+        if (bind_item(it, fields, PBX_ARRAY_SIZE(fields), &r, &r.ep, d) < 0) {
             bad = 1;
             continue;
         }
@@ -112,12 +120,7 @@ static int load_upstreams(const struct cfg_node *seq, struct cfg_diag *d, struct
     for (size_t i = 0; i < n; i++) {
         const struct cfg_node *it = cfg_node_at(seq, i);
         struct upstream_raw r = {.priority = 1};
-        if (cfg_node_kind(it) == CFG_NODE_SCALAR) {
-            if (cfg_parse_endpoint(it, d, &r.ep) < 0) {
-                bad = 1;
-                continue;
-            }
-        } else if (cfg_bind(it, fields, PBX_ARRAY_SIZE(fields), &r, d) < 0) {
+        if (bind_item(it, fields, PBX_ARRAY_SIZE(fields), &r, &r.ep, d) < 0) {
             bad = 1;
             continue;
         }

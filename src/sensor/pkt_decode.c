@@ -123,6 +123,16 @@ static int decode_l4(struct pkt_info *pi, uint8_t proto, const uint8_t *p, size_
     return 0;
 }
 
+/* Length in bytes of the extension header nh starting at p (at least 8 bytes readable). */
+static size_t ext_hdr_len(uint8_t nh, const uint8_t *p)
+{
+    /* RFC 4302 §2.2: AH counts 32-bit words, minus 2. */
+    if (nh == IPPROTO_AH)
+        return ((size_t)p[1] + 2) * 4;
+    /* RFC 8200 §4.3-4.6: 8-octet units, not counting the first 8 octets. */
+    return ((size_t)p[1] + 1) * 8;
+}
+
 /*
  * Walks IPv6 extension headers from next-header nh over p[0..len). Stops at the first
  * upper-layer header (decoded) or at a fragment header (reported as PKT_FRAGMENT).
@@ -133,22 +143,11 @@ static int walk_v6(struct pkt_info *pi, uint8_t nh, const uint8_t *p, size_t len
         switch (nh) {
         case IPPROTO_HOPOPTS:
         case IPPROTO_ROUTING:
-        case IPPROTO_DSTOPTS: {
-            if (i == PKT_MAX_EXT_HDRS || len < 8)
-                return -EBADMSG;
-            size_t hl = ((size_t)p[1] + 1) * 8;
-            if (hl > len)
-                return -EBADMSG;
-            nh = p[0];
-            p += hl;
-            len -= hl;
-            break;
-        }
+        case IPPROTO_DSTOPTS:
         case IPPROTO_AH: {
-            /* RFC 4302 §2.2: length in 32-bit words, minus 2. */
             if (i == PKT_MAX_EXT_HDRS || len < 8)
                 return -EBADMSG;
-            size_t hl = ((size_t)p[1] + 2) * 4;
+            size_t hl = ext_hdr_len(nh, p);
             if (hl > len)
                 return -EBADMSG;
             nh = p[0];

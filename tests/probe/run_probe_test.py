@@ -11,18 +11,17 @@ every attack the secure one withstands succeeds against it.
 Only loopback addresses are used; every wait is bounded; readiness is checked (an OPTIONS
 answered by Kamailio, the UAS socket present in /proc/net/udp), never slept for.
 """
-import glob
-import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
+from probe_lib import (HERE, check, dump_logs, failures, find_tools,  # noqa: E402
+                       options_answered, procs, run_probe, start, stop_all, udp_bound,
+                       write_kamailio_cfg)
+
 PBX = sys.argv[1] if len(sys.argv) > 1 else "build/src/app/pbxguard"
 INSECURE = "127.66.1.1"
 OUTSIDE = "127.66.1.2"
@@ -32,79 +31,8 @@ ANSWER = "127.66.1.6"
 UAS_PORT = 5080
 EXTENSIONS = "1000-1003"  # 1001 and 1002 exist; 1003 registers without credentials
 
-failures = []
-procs = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-
-
-def start(cmd, log):
-    p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                         start_new_session=True)
-    procs.append(p)
-    return p
-
-
-def stop_all():
-    for p in procs:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
-    for p in procs:
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(timeout=10)
-
-
-def options_answered(addr, port=5060, tries=50):
-    """Polls with OPTIONS until any SIP response arrives (at most tries x 200 ms)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    s.settimeout(0.2)
-    lp = s.getsockname()[1]
-    try:
-        for i in range(tries):
-            msg = (f"OPTIONS sip:{addr}:{port} SIP/2.0\r\n"
-                   f"Via: SIP/2.0/UDP 127.0.0.1:{lp};branch=z9hG4bK-ready-{i};rport\r\n"
-                   f"Max-Forwards: 70\r\nFrom: <sip:ready@{addr}>;tag={i}\r\n"
-                   f"To: <sip:{addr}>\r\nCall-ID: ready-{i}-{lp}\r\nCSeq: 1 OPTIONS\r\n"
-                   "Content-Length: 0\r\n\r\n")
-            s.sendto(msg.encode(), (addr, port))
-            try:
-                if s.recv(65535).startswith(b"SIP/2.0 "):
-                    return True
-            except socket.timeout:
-                pass
-        return False
-    finally:
-        s.close()
-
-
-def udp_bound(addr, port, tries=50):
-    """True once a UDP socket is bound to addr:port (polls /proc/net/udp, bounded)."""
-    want = "%08X:%04X" % (int.from_bytes(socket.inet_aton(addr), "little"), port)
-    for _ in range(tries):
-        with open("/proc/net/udp") as f:
-            if any(line.split()[1] == want for line in f.readlines()[1:]):
-                return True
-        time.sleep(0.1)  # polling interval of a bounded readiness check
-    return False
-
-
 def probe(target, *extra):
-    cmd = [PBX, "probe", target, "--extensions", EXTENSIONS, "--format", "json", "--quiet"]
-    cmd += list(extra)
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
-    try:
-        report = json.loads(r.stdout) if r.stdout.strip() else None
-    except json.JSONDecodeError:
-        report = None
-    return r.returncode, report, r.stderr
+    return run_probe(PBX, target, EXTENSIONS, *extra)
 
 
 def ids(report):
@@ -112,12 +40,10 @@ def ids(report):
 
 
 def main():
-    kamailio = shutil.which("kamailio") or "/usr/sbin/kamailio"
-    sipp = shutil.which("sipp")
-    mods = sorted(glob.glob("/usr/lib/*/kamailio/modules"))
-    if not os.path.exists(kamailio) or not sipp or not mods:
-        print("SKIP: kamailio, its modules or sipp missing")
+    tools = find_tools()
+    if not tools:
         return 77
+    kamailio, sipp, mpath = tools
     tmp = tempfile.mkdtemp(prefix="pbxguard-probe-")
     try:
         for name in ("insecure", "secure", "timing"):
@@ -130,13 +56,8 @@ def main():
                 rows = rows.replace(":1001:pbx.test:1234:", ":1001:pbx.test:Kp8vW2qZx7Lm4Rt9:")
             with open(os.path.join(db, "subscriber"), "w") as f:
                 f.write(rows)
-            with open(os.path.join(HERE, "kamailio", name + ".cfg")) as f:
-                cfg = f.read()
-            cfg = (cfg.replace("@MPATH@", mods[0] + "/").replace("@DBDIR@", db)
-                   .replace("@OUTSIDE@", f"{OUTSIDE}:{UAS_PORT}").replace("@TLSDIR@", tmp)
-                   .replace("@OUTSIDE_ANSWER@", f"{ANSWER}:{UAS_PORT}"))
-            with open(os.path.join(tmp, name + ".cfg"), "w") as f:
-                f.write(cfg)
+            write_kamailio_cfg(name, os.path.join(tmp, name + ".cfg"), mpath, db,
+                               f"{OUTSIDE}:{UAS_PORT}", tmp, f"{ANSWER}:{UAS_PORT}")
             os.makedirs(os.path.join(tmp, name + "-run"))
         # The insecure stand-in also offers TLS 1.0+ with a self-signed certificate made now.
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
@@ -236,12 +157,8 @@ def main():
     finally:
         stop_all()
         if failures:
-            for name in ("insecure.log", "secure.log", "timing.log", "uas.log", "answer.log"):
-                path = os.path.join(tmp, name)
-                if os.path.exists(path):
-                    with open(path) as f:
-                        tail = f.readlines()[-15:]
-                    sys.stderr.write(f"--- {name}\n" + "".join(tail))
+            dump_logs(tmp, ("insecure.log", "secure.log", "timing.log", "uas.log", "answer.log"),
+                      15)
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"{len(failures)} failed")
     return 1 if failures else 0
