@@ -73,10 +73,15 @@ void det_flood_request(struct det_msgctx *mc)
     det_hit_init(&h, "det.flood", "flood.source", &c->flood, 50);
     h.reason = "request flood";
     h.ev[h.nev++] = EV_KV_I("excess", n);
+    bool quiet = n != 1 && n % 100 != 0;
     if (c->flood_ban_after && n >= c->flood_ban_after) {
         h.action = DET_BAN;
         h.score = 90;
-    } else if (n != 1 && n % 100 != 0) {
+        /* In shadow mode the source is never banned and keeps coming: past the first
+         * would-ban, the same one line per 100 messages as for drops. */
+        quiet = e->cfg.shadow && n != c->flood_ban_after && n % 100 != 0;
+    }
+    if (quiet) {
         /* Drop without an event: one line per 100 dropped messages keeps the event stream
          * from becoming the flood's amplifier. */
         struct det_verdict *v = mc->v;

@@ -732,6 +732,24 @@ static void test_shadow(void)
     resp(&f, &c, &r2, 404, "Not Found", NULL, 1100, &V);
     CHECK(!(V.flags & DET_F_REWRITE));
     fx_fini(&f);
+
+    /* A flood in shadow mode is never banned and keeps coming: its would-ban events stay
+     * rate-limited instead of one per message. */
+    struct det_ctx fc = ctx_of("203.0.113.101");
+    char cid[16];
+    unsigned would_ban = 0;
+    fx_init(&f, shadow_tune);
+    ev_reset();
+    for (int i = 0; i < 5000; i++) {
+        snprintf(cid, sizeof(cid), "sf%d", i);
+        struct treq fr = {.method = "OPTIONS", .user = "201", .callid = cid, .cseq = 1};
+        req(&f, &fc, &fr, 100000 + i / 10, &V);
+        would_ban += V.would_action == DET_BAN;
+    }
+    CHECK(would_ban > 1000); /* the flood does reach the ban threshold */
+    CHECK(evs.total < 100);  /* ...but the event stream is not its amplifier */
+    CHECK(det_admit(f.e, &fc.src, PBX_TP_UDP, 200000)); /* and nothing was enforced */
+    fx_fini(&f);
 }
 
 static void test_allow_list(void)
