@@ -9,6 +9,7 @@ namespaces removed, and on failure the logs of every process are printed.
 import argparse
 import atexit
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -156,16 +157,21 @@ class Harness:
         sys.stdout.flush()
 
     def free_port(self, host="127.0.0.1"):
-        """A port free for both UDP and TCP on host, not handed out before by this test."""
+        """A port free for both UDP and TCP on host, not handed out before by this test.
+
+        Chosen below the kernel's ephemeral range: a test reuses its ports (a UAS restarted
+        on the address the PBX routes to), and in between an unbound socket of any other
+        process could be given an ephemeral port that blocks the next bind."""
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        for _ in range(200):
+        low, high = _fixed_port_range()
+        for _ in range(400):
+            port = random.randint(low, high)
+            if port in self._ports:
+                continue
             u = socket.socket(family, socket.SOCK_DGRAM)
             t = socket.socket(family, socket.SOCK_STREAM)
             try:
-                u.bind((host, 0))
-                port = u.getsockname()[1]
-                if port in self._ports:
-                    continue
+                u.bind((host, port))
                 t.bind((host, port))
                 self._ports.add(port)
                 return port
@@ -252,3 +258,13 @@ def run(main, timeout=120, extra_args=None):
             pass
     print("%s: %s" % (args.name, "FAILED" if failed else "passed"))
     sys.exit(1 if failed else 0)
+
+
+def _fixed_port_range():
+    """Ports for servers the tests start: between 10000 and the start of the ephemeral range."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            ephemeral_low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    return 10000, max(10000 + 1000, ephemeral_low - 1)
