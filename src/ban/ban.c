@@ -29,7 +29,8 @@ struct ban_table {
     struct ban_slot *slots;
     size_t cap;
     size_t used;
-    size_t hand; /* clock hand for recycling history */
+    size_t hand;    /* clock hand for recycling history */
+    int64_t due_ms; /* no unreported ban expires before this: ban_expire skips the scan */
     struct pbx_cidr allow[BAN_MAX_ALLOW];
     size_t nallow;
 };
@@ -63,6 +64,7 @@ int ban_table_new(const struct ban_config *cfg, struct ban_table **out)
         nb <<= 1;
     t->mask = (uint32_t)(nb - 1);
     t->cap = cfg->capacity;
+    t->due_ms = BAN_PERMANENT;
     t->buckets = malloc(nb * sizeof(*t->buckets));
     t->slots = calloc(t->cap, sizeof(*t->slots));
     if (!t->buckets || !t->slots) {
@@ -270,6 +272,12 @@ static void copy_text(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
+static void note_due(struct ban_table *t, const struct ban_slot *s)
+{
+    if (s->e.expires_ms < t->due_ms)
+        t->due_ms = s->e.expires_ms;
+}
+
 /* Puts (or escalates) a ban on slot s. */
 static void apply_ban(struct ban_table *t, struct ban_slot *s, int64_t duration_ms,
                       const char *rule, const char *reason, int64_t now)
@@ -292,6 +300,7 @@ static void apply_ban(struct ban_table *t, struct ban_slot *s, int64_t duration_
     if (!active || exp > s->e.expires_ms)
         s->e.expires_ms = exp;
     s->reported = 0;
+    note_due(t, s);
     copy_text(s->e.rule, sizeof(s->e.rule), rule);
     copy_text(s->e.reason, sizeof(s->e.reason), reason);
 }
@@ -359,6 +368,7 @@ int ban_restore(struct ban_table *t, const struct ban_entry *e, int64_t now_ms)
     if (s->e.level == 0)
         s->e.level = 1;
     s->reported = 0;
+    note_due(t, s);
     return 0;
 }
 
@@ -390,14 +400,25 @@ size_t ban_list(const struct ban_table *t, struct ban_entry *out, size_t max, in
 
 void ban_expire(struct ban_table *t, int64_t now_ms, ban_expired_fn fn, void *ctx)
 {
+    /* Called on every tick: the whole-table scan runs only when a ban is due. */
+    if (now_ms < t->due_ms)
+        return;
+    int64_t next = BAN_PERMANENT;
+    t->due_ms = BAN_PERMANENT; /* bans the callbacks add lower it again */
     for (size_t i = 0; i < t->cap; i++) {
         struct ban_slot *s = &t->slots[i];
-        if (s->used && s->e.level > 0 && !s->reported && s->e.expires_ms <= now_ms) {
+        if (!s->used || s->e.level == 0 || s->reported)
+            continue;
+        if (s->e.expires_ms <= now_ms) {
             s->reported = 1;
             if (fn)
                 fn(&s->e, ctx);
+        } else if (s->e.expires_ms < next) {
+            next = s->e.expires_ms;
         }
     }
+    if (next < t->due_ms)
+        t->due_ms = next;
 }
 
 static bool cidr_same(const struct pbx_cidr *a, const struct pbx_cidr *b)

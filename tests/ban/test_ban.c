@@ -180,11 +180,44 @@ static void test_capacity(void)
     ban_table_free(t);
 }
 
+/* ban_expire skips its scan until a ban is due; none may be reported late or twice. */
+static void test_expiry_order(void)
+{
+    struct ban_table *t = mk(256);
+    struct pbx_addr a = ip("198.51.100.1"), b = ip("198.51.100.2"), c = ip("198.51.100.3");
+    expired_n = 0;
+    CHECK_INT(ban_add(t, &a, 0, 20 * MIN, "r", "x", 0, NULL, NULL), 0);
+    ban_expire(t, 1, on_expired, NULL);
+    CHECK_INT(expired_n, 0);
+    /* Added after a scan, due before the earliest ban known at that scan. */
+    CHECK_INT(ban_add(t, &b, 0, 5 * MIN, "r", "x", 2, NULL, NULL), 0);
+    ban_expire(t, 5 * MIN + 1, on_expired, NULL);
+    CHECK_INT(expired_n, 0);
+    ban_expire(t, 5 * MIN + 2, on_expired, NULL);
+    CHECK_INT(expired_n, 1);
+    ban_expire(t, 5 * MIN + 3, on_expired, NULL);
+    CHECK_INT(expired_n, 1);
+    CHECK_INT(ban_add(t, &c, 0, -1, "r", "x", 3, NULL, NULL), 0); /* permanent: never due */
+    ban_expire(t, 20 * MIN - 1, on_expired, NULL);
+    CHECK_INT(expired_n, 1);
+    ban_expire(t, 20 * MIN, on_expired, NULL);
+    CHECK_INT(expired_n, 2);
+    /* Re-banned after its expiry was reported: due again at the new expiry. */
+    CHECK_INT(ban_add(t, &b, 0, 0, "r", "x", 30 * MIN, NULL, NULL), 0);
+    ban_expire(t, 30 * MIN + 60 * MIN, on_expired, NULL);
+    CHECK_INT(expired_n, 3);
+    ban_expire(t, 1000 * MIN, on_expired, NULL);
+    CHECK_INT(expired_n, 3);
+    CHECK_INT(ban_table_active(t, 1000 * MIN), 1);
+    ban_table_free(t);
+}
+
 int main(void)
 {
     test_escalation();
     test_v6_widening();
     test_allow();
     test_capacity();
+    test_expiry_order();
     return test_finish();
 }
