@@ -45,9 +45,8 @@ static void local_from_pktinfo(struct msghdr *mh, const struct listener *li, str
     }
 }
 
-static void on_udp(void *ctx, int fd, uint32_t events)
+static void read_udp(struct listener *li, int fd)
 {
-    struct listener *li = ctx;
     struct net *n = li->n;
     struct mmsghdr msgs[NET_UDP_BATCH];
     struct iovec iov[NET_UDP_BATCH];
@@ -93,6 +92,16 @@ static void on_udp(void *ctx, int fd, uint32_t events)
         if (got < NET_UDP_BATCH)
             return;
     }
+}
+
+static void on_udp(void *ctx, int fd, uint32_t events)
+{
+    struct listener *li = ctx;
+    (void)events;
+    /* What the batch makes (forwards, answers) leaves together at its end. */
+    net_udp_tx_begin(li->n);
+    read_udp(li, fd);
+    net_udp_tx_end(li->n);
 }
 
 static void on_accept_retry(void *ctx, struct net_timer *t)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "pbxguard/net/net.h"
 #include "pbxguard/sip/framer.h"
@@ -18,6 +19,21 @@
 /* Read buffer per connection: one header section plus one body, the framer's caps. */
 #define NET_RBUF_CAP (SIP_MAX_HDR_SECTION + SIP_MAX_BODY_SIZE + 4096u)
 #define NET_RBUF_MIN 4096u
+
+/* Bytes of queued datagrams (see udp_tx.c); a larger datagram is sent on its own. */
+#define NET_UDP_TXQ_BYTES (64u * 1024u)
+
+/* Datagrams made while one receive batch is handled, sent together at its end. */
+struct net_udp_txq {
+    bool active;
+    int fd; /* all queued datagrams leave through one socket */
+    unsigned n;
+    size_t used;
+    struct mmsghdr msgs[NET_UDP_BATCH];
+    struct iovec iov[NET_UDP_BATCH];
+    struct sockaddr_storage to[NET_UDP_BATCH];
+    uint8_t bytes[NET_UDP_TXQ_BYTES];
+};
 
 struct listener {
     struct net *n;
@@ -97,6 +113,7 @@ struct net {
     /* UDP receive batch, allocated once. */
     uint8_t *udp_bufs;
     uint8_t udp_ctrl[NET_UDP_BATCH][128];
+    struct net_udp_txq txq;
 
     bool draining;
     struct net_timer drain_timer;
@@ -106,6 +123,14 @@ struct net {
 
 /* hash.c: SipHash-2-4 with the instance's random key. */
 uint64_t net_hash_addr(const struct net *n, const struct pbx_addr *a, bool with_port);
+
+/* udp_tx.c: between begin and end, net_udp_tx_queue() holds datagrams (-EAGAIN: send it
+ * yourself); end sends what is queued. */
+void net_udp_tx_begin(struct net *n);
+PBX_WUR int net_udp_tx_queue(struct net *n, int fd, const struct sockaddr_storage *to,
+                             socklen_t tolen, const uint8_t *buf, size_t len);
+void net_udp_tx_flush(struct net *n);
+void net_udp_tx_end(struct net *n);
 
 /* sock.c */
 PBX_WUR int net_socket_bind(const struct pbx_endpoint *ep, unsigned udp_buffer, int *fd_out);
