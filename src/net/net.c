@@ -153,6 +153,7 @@ static int send_udp(struct net *n, const struct net_dest *dst, const uint8_t *bu
     if (net_udp_tx_queue(n, li->fd, &ss, sl, buf, len) == 0)
         return 0;
     ssize_t w = sendto(li->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, sl);
+    n->stats.udp_tx_calls++;
     if (w < 0) {
         n->stats.udp_tx_errors++;
         return errno == EWOULDBLOCK ? -EAGAIN : -errno;

@@ -21,6 +21,7 @@ void net_udp_tx_flush(struct net *n)
 
     while (sent < q->n) {
         int r = sendmmsg(q->fd, q->msgs + sent, q->n - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        n->stats.udp_tx_calls++;
         if (r < 0) {
             if (errno == EINTR)
                 continue;

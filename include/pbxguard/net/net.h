@@ -10,8 +10,9 @@
  * and each SIP message framed from a stream are handed to the msg callback as a struct net_msg
  * whose buffer is borrowed for the duration of the callback only.
  *
- * Send path: net_send() never blocks. UDP goes out of a listener's socket; TCP/TLS bytes are
- * queued on the connection (with a cap: a peer that does not read is disconnected).
+ * Send path: net_send() never blocks. UDP goes out of a listener's socket; datagrams made
+ * while a received batch is handled leave together, in order, when the batch is done. TCP/TLS
+ * bytes are queued on the connection (with a cap: a peer that does not read is disconnected).
  */
 #ifndef PBXGUARD_NET_NET_H
 #define PBXGUARD_NET_NET_H
@@ -117,6 +118,7 @@ struct net_dest {
 
 struct net_stats {
     uint64_t udp_rx, udp_tx, udp_rx_denied, udp_tx_errors;
+    uint64_t udp_tx_calls; /* sendto()/sendmmsg() calls: below udp_tx when batching works */
     uint64_t stream_rx, stream_tx;
     uint64_t conns_accepted, conns_denied, conns_outbound, conns_closed;
     uint64_t conns_over_cap, conns_over_source_cap;
