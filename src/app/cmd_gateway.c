@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "config_sections.h"
 #include "daemon_common.h"
+#include "daemon_options.h"
 #include "gateway_daemon.h"
 #include "gateway_guard.h"
 #include "gateway_fraud.h"
@@ -526,73 +527,67 @@ static void on_sigterm(void *ctx, int signo)
 /* ------------------------------------------------------------------------------------ */
 /* Command line */
 
+enum { O_LISTEN = DAEMON_OPT_OWN, O_UPSTREAM, O_FOREGROUND, O_DAEMON, O_USER, O_PID };
+
+static int gateway_opt(int val, const char *arg, void *ctx)
+{
+    struct gw_opts *o = ctx;
+    switch (val) {
+    case O_LISTEN:
+        if (o->n_listen >= GATEWAY_MAX_LISTEN ||
+            pbx_endpoint_parse(arg, strlen(arg), &o->listen[o->n_listen].ep) < 0) {
+            fprintf(stderr, "pbxguard gateway: bad or too many --listen '%s'\n", arg);
+            return -EINVAL;
+        }
+        o->listen[o->n_listen++].sides = PROXY_SIDE_BOTH;
+        return 0;
+    case O_UPSTREAM:
+        if (o->n_ups >= GATEWAY_MAX_UPSTREAMS ||
+            pbx_endpoint_parse(arg, strlen(arg), &o->ups[o->n_ups].ep) < 0 ||
+            o->ups[o->n_ups].ep.addr.port == 0) {
+            fprintf(stderr, "pbxguard gateway: bad or too many --upstream '%s'\n", arg);
+            return -EINVAL;
+        }
+        o->ups[o->n_ups].priority = (int)o->n_ups + 1;
+        o->n_ups++;
+        return 0;
+    case O_FOREGROUND:
+        o->daemon = false;
+        return 0;
+    case O_DAEMON:
+        o->daemon = true;
+        return 0;
+    case O_USER:
+        o->user = arg;
+        return 0;
+    case O_PID:
+        o->pid_file = arg;
+        return 0;
+    default:
+        return -EINVAL; /* not in the table */
+    }
+}
+
+/* -c, --data-dir and --help are parsed by daemon_opts_parse. */
 static int parse_args(int argc, char **argv, struct gw_opts *o)
 {
-    enum { O_LISTEN = 256, O_UPSTREAM, O_DATA_DIR, O_FOREGROUND, O_DAEMON, O_USER, O_PID };
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
         {"listen", required_argument, NULL, O_LISTEN},
         {"upstream", required_argument, NULL, O_UPSTREAM},
-        {"data-dir", required_argument, NULL, O_DATA_DIR},
         {"foreground", no_argument, NULL, O_FOREGROUND},
         {"daemon", no_argument, NULL, O_DAEMON},
         {"user", required_argument, NULL, O_USER},
         {"pid-file", required_argument, NULL, O_PID},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case O_LISTEN:
-            if (o->n_listen >= GATEWAY_MAX_LISTEN ||
-                pbx_endpoint_parse(optarg, strlen(optarg), &o->listen[o->n_listen].ep) < 0) {
-                fprintf(stderr, "pbxguard gateway: bad or too many --listen '%s'\n", optarg);
-                return -EINVAL;
-            }
-            o->listen[o->n_listen++].sides = PROXY_SIDE_BOTH;
-            break;
-        case O_UPSTREAM:
-            if (o->n_ups >= GATEWAY_MAX_UPSTREAMS ||
-                pbx_endpoint_parse(optarg, strlen(optarg), &o->ups[o->n_ups].ep) < 0 ||
-                o->ups[o->n_ups].ep.addr.port == 0) {
-                fprintf(stderr, "pbxguard gateway: bad or too many --upstream '%s'\n", optarg);
-                return -EINVAL;
-            }
-            o->ups[o->n_ups].priority = (int)o->n_ups + 1;
-            o->n_ups++;
-            break;
-        case O_DATA_DIR:
-            o->data_dir = optarg;
-            break;
-        case O_FOREGROUND:
-            o->daemon = false;
-            break;
-        case O_DAEMON:
-            o->daemon = true;
-            break;
-        case O_USER:
-            o->user = optarg;
-            break;
-        case O_PID:
-            o->pid_file = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 1;
-        default:
-            usage(stderr);
-            return -EINVAL;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "pbxguard gateway: unexpected argument '%s'\n", argv[optind]);
-        return -EINVAL;
-    }
+    const struct daemon_cmdline cl = {"gateway", "", longopts, gateway_opt, usage, o};
+    struct daemon_opts common;
+    int rc = daemon_opts_parse(&cl, argc, argv, &common);
+
+    if (rc)
+        return rc;
+    o->config = common.config;
+    o->data_dir = common.data_dir;
     return 0;
 }
 

@@ -26,6 +26,7 @@
 #include "commands.h"
 #include "config_sections.h"
 #include "daemon_common.h"
+#include "daemon_options.h"
 #include "pbxguard/core/clock.h"
 #include "pbxguard/core/config.h"
 #include "pbxguard/core/event.h"
@@ -89,66 +90,59 @@ static void usage(FILE *out)
         "Exit: 0 ran (offline: no threat found), 1 offline: threats found, 2 usage/I/O error.\n");
 }
 
+enum { O_PBX = DAEMON_OPT_OWN, O_JSON, O_NO_ENFORCE };
+
+static int sensor_opt(int val, const char *arg, void *ctx)
+{
+    struct sn_opts *o = ctx;
+    switch (val) {
+    case 'i':
+        o->iface = arg;
+        return 0;
+    case 'r':
+        o->file = arg;
+        return 0;
+    case O_PBX:
+        if (o->npbx >= SENSOR_MAX_PBX || sensor_pbx_parse(arg, &o->pbx[o->npbx]) != 0) {
+            fprintf(stderr, "pbxguard sensor: bad or too many --pbx '%s'\n", arg);
+            return -EINVAL;
+        }
+        o->npbx++;
+        return 0;
+    case O_JSON:
+        o->json = true;
+        return 0;
+    case O_NO_ENFORCE:
+        o->no_enforce = true;
+        return 0;
+    case 'q':
+        o->quiet = true;
+        return 0;
+    default:
+        return -EINVAL; /* not in the table */
+    }
+}
+
+/* -c, --data-dir and --help are parsed by daemon_opts_parse. */
 static int parse_args(int argc, char **argv, struct sn_opts *o)
 {
-    enum { O_PBX = 256, O_DATA_DIR, O_JSON, O_NO_ENFORCE };
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
         {"interface", required_argument, NULL, 'i'},
         {"read", required_argument, NULL, 'r'},
         {"pbx", required_argument, NULL, O_PBX},
-        {"data-dir", required_argument, NULL, O_DATA_DIR},
         {"json", no_argument, NULL, O_JSON},
         {"no-enforce", no_argument, NULL, O_NO_ENFORCE},
         {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
+    const struct daemon_cmdline cl = {"sensor", "i:r:q", longopts, sensor_opt, usage, o};
+    struct daemon_opts common;
+    int rc = daemon_opts_parse(&cl, argc, argv, &common);
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:i:r:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->iface = optarg;
-            break;
-        case 'r':
-            o->file = optarg;
-            break;
-        case O_PBX:
-            if (o->npbx >= SENSOR_MAX_PBX || sensor_pbx_parse(optarg, &o->pbx[o->npbx]) != 0) {
-                fprintf(stderr, "pbxguard sensor: bad or too many --pbx '%s'\n", optarg);
-                return -EINVAL;
-            }
-            o->npbx++;
-            break;
-        case O_DATA_DIR:
-            o->data_dir = optarg;
-            break;
-        case O_JSON:
-            o->json = true;
-            break;
-        case O_NO_ENFORCE:
-            o->no_enforce = true;
-            break;
-        case 'q':
-            o->quiet = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return 1;
-        default:
-            usage(stderr);
-            return -EINVAL;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "pbxguard sensor: unexpected argument '%s'\n", argv[optind]);
-        return -EINVAL;
-    }
+    if (rc)
+        return rc;
+    o->config = common.config;
+    o->data_dir = common.data_dir;
     return 0;
 }
 
