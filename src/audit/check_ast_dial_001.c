@@ -109,6 +109,30 @@ static bool dial_is_trunk(const char *app)
 
 static bool reach(struct walk *w, const char *context);
 
+/* The sections of the dialplan named context (templates aside), one per call from *i on;
+ * NULL after the last. */
+static const struct ast_section *next_section(const struct ast_conf *ext, const char *context,
+                                              size_t *i)
+{
+    while (*i < ext->nsecs) {
+        const struct ast_section *s = &ext->secs[(*i)++];
+        if (!s->is_template && strcasecmp(s->name, context) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+/* The pattern of an "exten =>" value ("_X.,1,Dial(...)") without its "/callerid" part;
+ * returns the rest after the pattern. */
+static const char *ext_pattern(const char *value, char *out, size_t cap)
+{
+    const char *rest = field(value, out, cap);
+    char *cid = strchr(out, '/');
+    if (cid)
+        *cid = '\0';
+    return rest;
+}
+
 static bool was_visited(struct walk *w, const char *context)
 {
     for (int i = 0; i < w->nvisited; i++)
@@ -130,18 +154,13 @@ static void hop(struct walk *w, const struct ast_var *v, const char *text)
 static bool run_extension(struct walk *w, const char *context, const char *pattern)
 {
     char cur[MAX_EXT_LEN] = "";
-    for (size_t i = 0; i < w->ext->nsecs; i++) {
-        const struct ast_section *s = &w->ext->secs[i];
-        if (s->is_template || strcasecmp(s->name, context) != 0)
-            continue;
+    const struct ast_section *s;
+    for (size_t i = 0; (s = next_section(w->ext, context, &i));) {
         for (size_t j = 0; j < s->nvars; j++) {
             const struct ast_var *v = &s->vars[j];
             const char *rest;
             if (strcasecmp(v->name, "exten") == 0) {
-                rest = field(v->value, cur, sizeof(cur));
-                char *cid = strchr(cur, '/');
-                if (cid)
-                    *cid = '\0';
+                rest = ext_pattern(v->value, cur, sizeof(cur));
             } else if (strcasecmp(v->name, "same") == 0) {
                 rest = v->value;
             } else {
@@ -192,19 +211,14 @@ static bool reach(struct walk *w, const char *context)
 
     /* The context's own extensions come before anything it includes. */
     char best[MAX_EXT_LEN] = "";
-    for (size_t i = 0; i < w->ext->nsecs; i++) {
-        const struct ast_section *s = &w->ext->secs[i];
-        if (s->is_template || strcasecmp(s->name, context) != 0)
-            continue;
+    const struct ast_section *s;
+    for (size_t i = 0; (s = next_section(w->ext, context, &i));) {
         for (size_t j = 0; j < s->nvars; j++) {
             const struct ast_var *v = &s->vars[j];
             if (strcasecmp(v->name, "exten") != 0)
                 continue;
             char pat[MAX_EXT_LEN];
-            field(v->value, pat, sizeof(pat));
-            char *cid = strchr(pat, '/');
-            if (cid)
-                *cid = '\0';
+            ext_pattern(v->value, pat, sizeof(pat));
             if (!audit_ext_match(pat, w->number))
                 continue;
             if (!best[0] || audit_ext_cmp(pat, best) < 0)
@@ -214,10 +228,7 @@ static bool reach(struct walk *w, const char *context)
     if (best[0])
         return run_extension(w, context, best);
 
-    for (size_t i = 0; i < w->ext->nsecs; i++) {
-        const struct ast_section *s = &w->ext->secs[i];
-        if (s->is_template || strcasecmp(s->name, context) != 0)
-            continue;
+    for (size_t i = 0; (s = next_section(w->ext, context, &i));) {
         for (size_t j = 0; j < s->nvars; j++) {
             const struct ast_var *v = &s->vars[j];
             if (strcasecmp(v->name, "include") != 0)

@@ -130,38 +130,57 @@ static const char *fmt_ms(int64_t ms, char *buf, size_t cap)
     return buf;
 }
 
+/* A number with a unit suffix, and what one of the unit is worth in base units. */
+struct unit {
+    const char *suffix;
+    uint64_t scale;
+};
+
+/* "<digits><suffix>" with a suffix from units, scaled to base units and within [min, max].
+ * Returns 0, -EINVAL (no number, unknown suffix) or -ERANGE (overflow, out of bounds). */
+static int parse_scaled(const char *s, size_t len, const struct unit *units, size_t nunits,
+                        uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t num;
+    const char *suffix;
+    int rc = split_number(s, len, &num, &suffix);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < nunits; i++) {
+        if (strcmp(suffix, units[i].suffix) != 0)
+            continue;
+        if (num > UINT64_MAX / units[i].scale)
+            return -ERANGE;
+        uint64_t v = num * units[i].scale;
+        if (v < min || v > max)
+            return -ERANGE;
+        *out = v;
+        return 0;
+    }
+    return -EINVAL;
+}
+
 int cfg_parse_duration_ms(const struct cfg_node *n, struct cfg_diag *d, int64_t min_ms,
                           int64_t max_ms, int64_t *out_ms)
 {
-    static const struct {
-        const char *suffix;
-        uint64_t ms;
-    } units[] = {{"", 1000},     {"ms", 1},          {"s", 1000},        {"m", 60000},
-                 {"h", 3600000}, {"d", 86400000ull}, {"w", 604800000ull}};
+    static const struct unit units[] = {{"", 1000},         {"ms", 1},      {"s", 1000},
+                                        {"m", 60000},       {"h", 3600000}, {"d", 86400000},
+                                        {"w", 604800000ull}};
     char q[96], a[32], b[32];
-    uint64_t num;
-    const char *suffix;
+    uint64_t ms;
     int rc = want_scalar(n, d, "a duration");
     if (rc)
         return rc;
-    rc = split_number(n->str, n->len, &num, &suffix);
+    /* No duration is negative, so a negative maximum leaves an empty range. */
+    uint64_t lo = min_ms > 0 ? (uint64_t)min_ms : 0, hi = (uint64_t)max_ms;
+    if (max_ms < 0) {
+        lo = 1;
+        hi = 0;
+    }
+    rc = parse_scaled(n->str, n->len, units, PBX_ARRAY_SIZE(units), lo, hi, &ms);
     if (rc == 0) {
-        rc = -EINVAL;
-        for (size_t i = 0; i < PBX_ARRAY_SIZE(units); i++) {
-            if (strcmp(suffix, units[i].suffix) != 0)
-                continue;
-            if (num > (uint64_t)INT64_MAX / units[i].ms) {
-                rc = -ERANGE;
-                break;
-            }
-            int64_t ms = (int64_t)(num * units[i].ms);
-            if (ms < min_ms || ms > max_ms) {
-                rc = -ERANGE;
-                break;
-            }
-            *out_ms = ms;
-            return 0;
-        }
+        *out_ms = (int64_t)ms;
+        return 0;
     }
     if (rc != -ERANGE)
         return reject_value(n, d, "a duration like 30s, 10m, 1h, 7d or 250ms");
@@ -173,36 +192,25 @@ int cfg_parse_duration_ms(const struct cfg_node *n, struct cfg_diag *d, int64_t 
 int cfg_parse_size(const struct cfg_node *n, struct cfg_diag *d, uint64_t min, uint64_t max,
                    uint64_t *out)
 {
-    static const struct {
-        const char *suffix;
-        unsigned shift;
-    } units[] = {{"", 0},   {"B", 0},   {"K", 10},   {"KB", 10}, {"KiB", 10}, {"k", 10},
-                 {"M", 20}, {"MB", 20}, {"MiB", 20}, {"G", 30},  {"GB", 30},  {"GiB", 30}};
+    static const struct unit units[] = {{"", 1},
+                                        {"B", 1},
+                                        {"K", 1ull << 10},
+                                        {"KB", 1ull << 10},
+                                        {"KiB", 1ull << 10},
+                                        {"k", 1ull << 10},
+                                        {"M", 1ull << 20},
+                                        {"MB", 1ull << 20},
+                                        {"MiB", 1ull << 20},
+                                        {"G", 1ull << 30},
+                                        {"GB", 1ull << 30},
+                                        {"GiB", 1ull << 30}};
     char q[96];
-    uint64_t num;
-    const char *suffix;
     int rc = want_scalar(n, d, "a size");
     if (rc)
         return rc;
-    rc = split_number(n->str, n->len, &num, &suffix);
-    if (rc == 0) {
-        rc = -EINVAL;
-        for (size_t i = 0; i < PBX_ARRAY_SIZE(units); i++) {
-            if (strcmp(suffix, units[i].suffix) != 0)
-                continue;
-            if (units[i].shift && num > (UINT64_MAX >> units[i].shift)) {
-                rc = -ERANGE;
-                break;
-            }
-            uint64_t v = num << units[i].shift;
-            if (v < min || v > max) {
-                rc = -ERANGE;
-                break;
-            }
-            *out = v;
-            return 0;
-        }
-    }
+    rc = parse_scaled(n->str, n->len, units, PBX_ARRAY_SIZE(units), min, max, out);
+    if (rc == 0)
+        return 0;
     if (rc != -ERANGE)
         return reject_value(n, d, "a size like 512K, 64M or 1G");
     cfg_error(d, n, "size '%s' out of range [%llu, %llu] bytes", cfg_quote(n, q, sizeof(q)),

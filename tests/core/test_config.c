@@ -239,6 +239,14 @@ static const struct bad_case bad[] = {
                            "bytes"},
     {DEMO "  window: 99999999999999999999d\n",
      "t.yaml:4:11: demo.window: duration '99999999999999999999d' out of range [1s, 1d]"},
+    /* the digits fit, the scaled value does not */
+    {DEMO "  buffer: 18014398509481984G\n",
+     "t.yaml:4:11: demo.buffer: size '18014398509481984G' out of range [1024, 1073741824] "
+     "bytes"},
+    {DEMO "  window: 18446744073709551w\n",
+     "t.yaml:4:11: demo.window: duration '18446744073709551w' out of range [1s, 1d]"},
+    {DEMO "  buffer: 1T\n",
+     "t.yaml:4:11: demo.buffer: expected a size like 512K, 64M or 1G, got '1T'"},
     {DEMO "  mode: Fast\n",
      "t.yaml:4:9: demo.mode: unknown value 'Fast' (expected one of: fast, safe)"},
     /* attacker-ish bytes in values are escaped in messages */

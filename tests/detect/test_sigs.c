@@ -209,6 +209,62 @@ static void sweep(const struct det_sigs *s, const struct ref *r)
     }
 }
 
+/* A User-Agent and the verdict det_sigs_ua must give: its score and, when tool is set, the
+ * tool named (NO_TOOL: the out-parameter is left untouched). ua NULL is the absent value. */
+struct ua_case {
+    const char *ua;
+    int score;
+    const char *tool;
+};
+
+#define NO_TOOL ""
+
+static void check_ua(const struct det_sigs *s, const struct ua_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct ua_case *c = &cases[i];
+        const char *tool = NULL;
+        int got = det_sigs_ua(s, c->ua ? slice_cstr(c->ua) : SLICE_NULL, &tool);
+        if (got != c->score || (c->tool && c->tool[0] == '\0' && tool) ||
+            (c->tool && c->tool[0] && (!tool || strcmp(tool, c->tool) != 0)))
+            fprintf(stderr, "user agent '%s'\n", c->ua ? c->ua : "(absent)");
+        CHECK_INT(got, c->score);
+        if (c->tool && c->tool[0] == '\0')
+            CHECK(tool == NULL);
+        else if (c->tool)
+            CHECK_STR(tool, c->tool);
+    }
+}
+
+/* Every value in every field, compiled matcher against the reference. */
+static void same_all(const struct det_sigs *s, const struct ref *r, const char *const *vals,
+                     size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (int f = 0; f < 3; f++)
+            same_str(s, r, f, vals[i]);
+}
+
+/* Writes yaml to a temporary file and loads it with both matchers. Returns the compiled
+ * signatures, NULL when either load failed. */
+static struct det_sigs *load_yaml(const char *yaml, size_t len, struct ref *r)
+{
+    char path[] = "/tmp/pbx-test-sigs-XXXXXX";
+    struct det_sigs *s = NULL;
+    char err[256];
+    int fd = mkstemp(path);
+
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return NULL;
+    CHECK(write(fd, yaml, len) == (ssize_t)len);
+    close(fd);
+    CHECK_INT(det_sigs_load(path, &s, err, sizeof(err)), 0);
+    CHECK_INT(ref_load(path, r), 0);
+    unlink(path);
+    return s;
+}
+
 static void test_shipped(void)
 {
     const char *path = "data/scanners.yaml";
@@ -224,27 +280,23 @@ static void test_shipped(void)
     CHECK(r.n >= 16);
 
     /* Fixed expectations, so that both matchers cannot drift together. */
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("friendly-scanner"), &tool), 100);
-    CHECK_STR(tool, "sipvicious");
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("FRIENDLY-SCANNER"), &tool), 100);
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("sipsak 0.9.6"), &tool), 60);
-    CHECK_STR(tool, "sipsak");
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("SiPsAk"), &tool), 60);
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("sipsa"), &tool), 0);
-    /* Two hits: the higher score wins whatever the order in the value. */
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("sipsak via sippts"), &tool), 100);
-    CHECK_STR(tool, "sippts");
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("gulp+smap"), &tool), 80);
-    CHECK_STR(tool, "smap");
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("Mozilla/5.0 (compatible; Nmap NSE)"), &tool), 100);
-    CHECK_STR(tool, "nmap");
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("cisco-sipgateway/ios-12.X"), &tool), 40);
-    tool = NULL;
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("Yealink SIP-T46S 66.86.0.15"), &tool), 0);
-    CHECK(tool == NULL);
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("Grandstream GXP2170 1.0.11.3"), &tool), 0);
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("Asterisk PBX 18.9.0"), &tool), 0);
-    CHECK_INT(det_sigs_ua(s, SLICE_NULL, &tool), 0);
+    static const struct ua_case fixed[] = {
+        {"friendly-scanner", 100, "sipvicious"},
+        {"FRIENDLY-SCANNER", 100, NULL},
+        {"sipsak 0.9.6", 60, "sipsak"},
+        {"SiPsAk", 60, NULL},
+        {"sipsa", 0, NULL},
+        /* Two hits: the higher score wins whatever the order in the value. */
+        {"sipsak via sippts", 100, "sippts"},
+        {"gulp+smap", 80, "smap"},
+        {"Mozilla/5.0 (compatible; Nmap NSE)", 100, "nmap"},
+        {"cisco-sipgateway/ios-12.X", 40, NULL},
+        {"Yealink SIP-T46S 66.86.0.15", 0, NO_TOOL},
+        {"Grandstream GXP2170 1.0.11.3", 0, NULL},
+        {"Asterisk PBX 18.9.0", 0, NULL},
+        {NULL, 0, NULL},
+    };
+    check_ua(s, fixed, PBX_ARRAY_SIZE(fixed));
     CHECK_INT(det_sigs_sdp(s, SLICE_LIT("-"), SLICE_LIT("Friendly"), &tool), 60);
     CHECK_STR(tool, "sipvicious");
     CHECK_INT(det_sigs_sdp(s, SLICE_LIT("SIPvicious"), SLICE_LIT("friendly"), &tool), 100);
@@ -295,9 +347,7 @@ static void test_shipped(void)
                                       "sip vicious",
                                       "nmapnse",
                                       "gul p"};
-    for (size_t i = 0; i < sizeof(uas) / sizeof(uas[0]); i++)
-        for (int f = 0; f < 3; f++)
-            same_str(s, &r, f, uas[i]);
+    same_all(s, &r, uas, PBX_ARRAY_SIZE(uas));
     /* A value longer than any header buffer, with the hit at the very end. */
     char big[3000];
     memset(big, 'a', sizeof(big));
@@ -313,7 +363,6 @@ static void test_shipped(void)
  * signature that is a prefix of another, non-ASCII bytes. */
 static void test_synthetic(void)
 {
-    char path[] = "/tmp/pbx-test-sigs-XXXXXX";
     static const char yaml[] = "user_agent:\n"
                                "  - {match: \"ab\", tool: t-ab, score: 50}\n"
                                "  - {match: \"abc\", tool: t-abc, score: 50}\n"
@@ -328,41 +377,27 @@ static void test_synthetic(void)
                                "  - {match: \"b\", tool: s-b, score: 5}\n"
                                "sdp_origin_user:\n"
                                "  - {match: \"zz\", tool: o-zz, score: 5}\n";
-    struct det_sigs *s = NULL;
     struct ref r;
-    const char *tool = NULL;
-    char err[256];
-    int fd = mkstemp(path);
-
-    CHECK(fd >= 0);
-    if (fd < 0)
-        return;
-    CHECK(write(fd, yaml, sizeof(yaml) - 1) == (ssize_t)(sizeof(yaml) - 1));
-    close(fd);
-    CHECK_INT(det_sigs_load(path, &s, err, sizeof(err)), 0);
-    CHECK_INT(ref_load(path, &r), 0);
-    unlink(path);
+    struct det_sigs *s = load_yaml(yaml, sizeof(yaml) - 1, &r);
     if (!s)
         return;
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("xABCx"), &tool), 50);
-    CHECK_STR(tool, "t-ab"); /* tie: the first listed */
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("abcd"), &tool), 70);
-    CHECK_STR(tool, "t-bcd");
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("xyz"), &tool), 30);
-    CHECK_STR(tool, "t-xyz1");
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("q"), &tool), 90);
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("zzzq"), &tool), 90);
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("b"), &tool), 10);
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("aaa B"), &tool), 10);
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("\xc3\xa9T\xc3\xa9"), &tool), 40);
-    /* slice_lower_ch folds ASCII only: the upper-case e-acute is another byte sequence. */
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("\xc3\x89t\xc3\x89"), &tool), 0);
+    static const struct ua_case fixed[] = {
+        {"xABCx", 50, "t-ab"}, /* tie: the first listed */
+        {"abcd", 70, "t-bcd"},
+        {"xyz", 30, "t-xyz1"},
+        {"q", 90, NULL},
+        {"zzzq", 90, NULL},
+        {"b", 10, NULL},
+        {"aaa B", 10, NULL},
+        {"\xc3\xa9T\xc3\xa9", 40, NULL},
+        /* slice_lower_ch folds ASCII only: the upper-case e-acute is another byte sequence. */
+        {"\xc3\x89t\xc3\x89", 0, NULL},
+    };
+    check_ua(s, fixed, PBX_ARRAY_SIZE(fixed));
     static const char *const vals[] = {"",      "a",  "b",   "ab",    "aab", "abab", "aaaa", "aaa",
                                        "AAAAB", "bc", "bcd", "xbcdx", "XyZ", "xy",   "yz",   "zz",
                                        "ZZ",    "q",  "Q",   "é",     "été", "ÉTÉ",  "ét",   "zq"};
-    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
-        for (int f = 0; f < 3; f++)
-            same_str(s, &r, f, vals[i]);
+    same_all(s, &r, vals, PBX_ARRAY_SIZE(vals));
     sweep(s, &r);
     det_sigs_free(s);
 }
@@ -371,7 +406,6 @@ static void test_synthetic(void)
  * signatures of different lengths whose pairs collide. */
 static void test_synthetic_skip(void)
 {
-    char path[] = "/tmp/pbx-test-sigs-XXXXXX";
     static const char yaml[] = "user_agent:\n"
                                "  - {match: \"abcab\", tool: t1, score: 30}\n"
                                "  - {match: \"bca\", tool: t2, score: 30}\n"
@@ -380,36 +414,19 @@ static void test_synthetic_skip(void)
                                "  - {match: \"Scan-ner/2\", tool: t5, score: 90}\n"
                                "  - {match: \"scan\", tool: t6, score: 10}\n"
                                "  - {match: \"ZZ\", tool: t7, score: 15}\n";
-    struct det_sigs *s = NULL;
     struct ref r;
-    const char *tool = NULL;
-    char err[256];
-    int fd = mkstemp(path);
-
-    CHECK(fd >= 0);
-    if (fd < 0)
-        return;
-    CHECK(write(fd, yaml, sizeof(yaml) - 1) == (ssize_t)(sizeof(yaml) - 1));
-    close(fd);
-    CHECK_INT(det_sigs_load(path, &s, err, sizeof(err)), 0);
-    CHECK_INT(ref_load(path, &r), 0);
-    unlink(path);
+    struct det_sigs *s = load_yaml(yaml, sizeof(yaml) - 1, &r);
     if (!s)
         return;
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("xxabcabxx"), &tool), 60);
-    CHECK_STR(tool, "t3");
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("abcab"), &tool), 30);
-    CHECK_STR(tool, "t1");
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("SCAN-NER/2"), &tool), 90);
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("my scan-ner/"), &tool), 10);
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("zz"), &tool), 15);
-    CHECK_INT(det_sigs_ua(s, SLICE_LIT("z"), &tool), 0);
+    static const struct ua_case fixed[] = {
+        {"xxabcabxx", 60, "t3"},    {"abcab", 30, "t1"}, {"SCAN-NER/2", 90, NULL},
+        {"my scan-ner/", 10, NULL}, {"zz", 15, NULL},    {"z", 0, NULL},
+    };
+    check_ua(s, fixed, PBX_ARRAY_SIZE(fixed));
     static const char *const vals[] = {
         "aaaa", "aabcaa", "bcab",       "cab",       "cabX",
         "xzzx", "scanne", "Scan-ner/1", "abcabcabx", "aaaaaaaaaaaaaaaab"};
-    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
-        for (int f = 0; f < 3; f++)
-            same_str(s, &r, f, vals[i]);
+    same_all(s, &r, vals, PBX_ARRAY_SIZE(vals));
     sweep(s, &r);
     det_sigs_free(s);
 }

@@ -10,15 +10,44 @@
 
 static const size_t msg_len = sizeof(test_msg) - 1;
 
+/* Starts the echo server with one listener on listen and the caps of cfg (whose listener
+ * fields are set here), checking that it starts; *la gets the listener's bound address.
+ * Returns false when there is no server to go on with. */
+static bool start_one(struct srv *s, const char *listen, struct net_config cfg, struct pbx_addr *la)
+{
+    struct net_listener_config lc[] = {{.ep = ep_of(listen)}};
+    cfg.listeners = lc;
+    cfg.n_listeners = 1;
+    CHECK_INT(srv_start(s, &cfg), 0);
+    if (!s->n)
+        return false;
+    *la = listener_addr(s->n, 0);
+    return true;
+}
+
+/* A socket of the test bound to an ephemeral port of addr (listening when backlog >= 0);
+ * *bound gets the address with its port. */
+static int bound_socket(const char *addr, int backlog, struct pbx_addr *bound)
+{
+    struct pbx_addr a = addr_of(addr);
+    struct sockaddr_storage ss;
+    socklen_t sl = pbx_addr_to_sockaddr(&a, &ss);
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK_INT(bind(fd, (struct sockaddr *)&ss, sl), 0);
+    if (backlog >= 0)
+        CHECK_INT(listen(fd, backlog), 0);
+    sl = sizeof(ss);
+    CHECK_INT(getsockname(fd, (struct sockaddr *)&ss, &sl), 0);
+    CHECK_INT(pbx_addr_from_sockaddr((struct sockaddr *)&ss, sl, bound), 0);
+    return fd;
+}
+
 static void test_udp_echo(const char *listen, const char *client_src)
 {
     struct srv s;
-    struct net_listener_config lc[] = {{.ep = ep_of(listen)}};
-    struct net_config cfg = {.listeners = lc, .n_listeners = 1};
-    CHECK_INT(srv_start(&s, &cfg), 0);
-    if (!s.n)
+    struct pbx_addr la;
+    if (!start_one(&s, listen, (struct net_config){0}, &la))
         return;
-    struct pbx_addr la = listener_addr(s.n, 0);
     CHECK(la.port != 0);
     struct pbx_addr src = addr_of(client_src);
     int fd = client_socket(SOCK_DGRAM, &src, &la);
@@ -50,12 +79,9 @@ static void test_udp_echo(const char *listen, const char *client_src)
 static void test_tcp_echo(const char *listen, const char *client_src)
 {
     struct srv s;
-    struct net_listener_config lc[] = {{.ep = ep_of(listen)}};
-    struct net_config cfg = {.listeners = lc, .n_listeners = 1};
-    CHECK_INT(srv_start(&s, &cfg), 0);
-    if (!s.n)
+    struct pbx_addr la;
+    if (!start_one(&s, listen, (struct net_config){0}, &la))
         return;
-    struct pbx_addr la = listener_addr(s.n, 0);
     struct pbx_addr src = addr_of(client_src);
     int fd = client_socket(SOCK_STREAM, &src, &la);
     CHECK(fd >= 0);
@@ -100,13 +126,10 @@ static void test_tcp_echo(const char *listen, const char *client_src)
 static void test_tcp_split(void)
 {
     struct srv s;
-    struct net_listener_config lc[] = {{.ep = ep_of("tcp:127.0.0.1:0")}};
-    struct net_config cfg = {.listeners = lc, .n_listeners = 1};
-    CHECK_INT(srv_start(&s, &cfg), 0);
-    if (!s.n)
+    struct pbx_addr la;
+    if (!start_one(&s, "tcp:127.0.0.1:0", (struct net_config){0}, &la))
         return;
     s.echo = false;
-    struct pbx_addr la = listener_addr(s.n, 0);
     int fd = client_socket(SOCK_STREAM, NULL, &la);
     CHECK(fd >= 0);
     unsigned bad = 0;
@@ -142,12 +165,9 @@ static void test_tcp_split(void)
 static void test_oversize_header(void)
 {
     struct srv s;
-    struct net_listener_config lc[] = {{.ep = ep_of("tcp:127.0.0.1:0")}};
-    struct net_config cfg = {.listeners = lc, .n_listeners = 1};
-    CHECK_INT(srv_start(&s, &cfg), 0);
-    if (!s.n)
+    struct pbx_addr la;
+    if (!start_one(&s, "tcp:127.0.0.1:0", (struct net_config){0}, &la))
         return;
-    struct pbx_addr la = listener_addr(s.n, 0);
     static char big[40000];
 
     /* Control: a header section just under the cap passes. */
@@ -251,12 +271,9 @@ static void test_source_cap_and_admit(void)
 static void test_idle_timeout(void)
 {
     struct srv s;
-    struct net_listener_config lc[] = {{.ep = ep_of("tcp:[::1]:0")}};
-    struct net_config cfg = {.listeners = lc, .n_listeners = 1, .idle_timeout_ms = 500};
-    CHECK_INT(srv_start(&s, &cfg), 0);
-    if (!s.n)
+    struct pbx_addr la;
+    if (!start_one(&s, "tcp:[::1]:0", (struct net_config){.idle_timeout_ms = 500}, &la))
         return;
-    struct pbx_addr la = listener_addr(s.n, 0);
     int idle = client_socket(SOCK_STREAM, NULL, &la);
     int busy = client_socket(SOCK_STREAM, NULL, &la);
     uint8_t buf[16];
@@ -292,13 +309,10 @@ static void test_idle_timeout(void)
 static void test_write_queue_cap(void)
 {
     struct srv s;
-    struct net_listener_config lc[] = {{.ep = ep_of("tcp:127.0.0.1:0")}};
-    struct net_config cfg = {.listeners = lc, .n_listeners = 1, .write_queue_cap = 65536};
-    CHECK_INT(srv_start(&s, &cfg), 0);
-    if (!s.n)
+    struct pbx_addr la;
+    if (!start_one(&s, "tcp:127.0.0.1:0", (struct net_config){.write_queue_cap = 65536}, &la))
         return;
     s.echo = false;
-    struct pbx_addr la = listener_addr(s.n, 0);
     int fd = client_socket(SOCK_STREAM, NULL, &la);
     int small = 4096;
     (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
@@ -330,22 +344,12 @@ static void test_write_queue_cap(void)
 static void test_outbound_tcp(void)
 {
     struct srv s;
-    struct net_listener_config lc[] = {{.ep = ep_of("udp:127.0.0.1:0")}};
-    struct net_config cfg = {.listeners = lc, .n_listeners = 1};
-    CHECK_INT(srv_start(&s, &cfg), 0);
-    if (!s.n)
+    struct pbx_addr la, ua;
+    if (!start_one(&s, "udp:127.0.0.1:0", (struct net_config){0}, &la))
         return;
     s.echo = false;
     /* The "upstream": a plain listening socket of the test. */
-    int up = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct pbx_addr ua = addr_of("[::1]:0");
-    struct sockaddr_storage ss;
-    socklen_t sl = pbx_addr_to_sockaddr(&ua, &ss);
-    CHECK_INT(bind(up, (struct sockaddr *)&ss, sl), 0);
-    CHECK_INT(listen(up, 8), 0);
-    sl = sizeof(ss);
-    CHECK_INT(getsockname(up, (struct sockaddr *)&ss, &sl), 0);
-    CHECK_INT(pbx_addr_from_sockaddr((struct sockaddr *)&ss, sl, &ua), 0);
+    int up = bound_socket("[::1]:0", 8, &ua);
 
     struct net_dest d = {.transport = PBX_TP_TCP, .addr = ua, .listener_id = NET_ANY_LISTENER};
     CHECK_INT(net_send(s.n, &d, (const uint8_t *)test_msg, msg_len), 0);
@@ -390,14 +394,8 @@ static void test_connect_refused_and_timeout(void)
     if (!s.n)
         return;
     /* Nothing listens on this port: the connection fails and is reported closed. */
-    int tmp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct pbx_addr a = addr_of("127.0.0.1:0");
-    struct sockaddr_storage ss;
-    socklen_t sl = pbx_addr_to_sockaddr(&a, &ss);
-    CHECK_INT(bind(tmp, (struct sockaddr *)&ss, sl), 0);
-    sl = sizeof(ss);
-    CHECK_INT(getsockname(tmp, (struct sockaddr *)&ss, &sl), 0);
-    CHECK_INT(pbx_addr_from_sockaddr((struct sockaddr *)&ss, sl, &a), 0);
+    struct pbx_addr a;
+    int tmp = bound_socket("127.0.0.1:0", -1, &a);
     struct net_dest d = {.transport = PBX_TP_TCP, .addr = a};
     CHECK_INT(net_send(s.n, &d, (const uint8_t *)test_msg, msg_len), 0);
     CHECK(pump_until(s.n, &s.closes, 1, 2000));
@@ -406,14 +404,9 @@ static void test_connect_refused_and_timeout(void)
 
     /* Connect deadline: a listener whose accept queue is full drops further SYNs, so a
      * connect to it hangs until the deadline closes it. */
-    int full = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    a = addr_of("127.0.0.1:0");
-    sl = pbx_addr_to_sockaddr(&a, &ss);
-    CHECK_INT(bind(full, (struct sockaddr *)&ss, sl), 0);
-    CHECK_INT(listen(full, 0), 0);
-    sl = sizeof(ss);
-    CHECK_INT(getsockname(full, (struct sockaddr *)&ss, &sl), 0);
-    CHECK_INT(pbx_addr_from_sockaddr((struct sockaddr *)&ss, sl, &a), 0);
+    int full = bound_socket("127.0.0.1:0", 0, &a);
+    struct sockaddr_storage ss;
+    socklen_t sl = pbx_addr_to_sockaddr(&a, &ss);
     int fillers[8];
     int n_fill = 0;
     bool hanging = false;
@@ -449,12 +442,9 @@ static void test_connect_refused_and_timeout(void)
 static void test_drain(void)
 {
     struct srv s;
-    struct net_listener_config lc[] = {{.ep = ep_of("tcp:127.0.0.1:0")}};
-    struct net_config cfg = {.listeners = lc, .n_listeners = 1};
-    CHECK_INT(srv_start(&s, &cfg), 0);
-    if (!s.n)
+    struct pbx_addr la;
+    if (!start_one(&s, "tcp:127.0.0.1:0", (struct net_config){0}, &la))
         return;
-    struct pbx_addr la = listener_addr(s.n, 0);
     int fd = client_socket(SOCK_STREAM, NULL, &la);
     CHECK(send_all(fd, test_msg, msg_len));
     CHECK(pump_until(s.n, &s.msgs, 1, 2000));
@@ -481,13 +471,10 @@ static void test_drain_queued(void)
 {
     for (int reader = 1; reader >= 0; reader--) {
         struct srv s;
-        struct net_listener_config lc[] = {{.ep = ep_of("tcp:127.0.0.1:0")}};
-        struct net_config cfg = {.listeners = lc, .n_listeners = 1, .write_queue_cap = 1 << 24};
-        CHECK_INT(srv_start(&s, &cfg), 0);
-        if (!s.n)
+        struct pbx_addr la;
+        if (!start_one(&s, "tcp:127.0.0.1:0", (struct net_config){.write_queue_cap = 1 << 24}, &la))
             return;
         s.echo = false;
-        struct pbx_addr la = listener_addr(s.n, 0);
         int fd = client_socket(SOCK_STREAM, NULL, &la);
         if (!reader) {
             int small = 4096;
@@ -543,12 +530,9 @@ static void test_drain_queued(void)
 static void test_update_limits(void)
 {
     struct srv s;
-    struct net_listener_config lc[] = {{.ep = ep_of("tcp:127.0.0.1:0")}};
-    struct net_config cfg = {.listeners = lc, .n_listeners = 1, .max_conns = 100};
-    CHECK_INT(srv_start(&s, &cfg), 0);
-    if (!s.n)
+    struct pbx_addr la;
+    if (!start_one(&s, "tcp:127.0.0.1:0", (struct net_config){.max_conns = 100}, &la))
         return;
-    struct pbx_addr la = listener_addr(s.n, 0);
     uint8_t buf[2048];
     int a = client_socket(SOCK_STREAM, NULL, &la);
     CHECK(send_all(a, test_msg, msg_len));
@@ -593,14 +577,11 @@ static void test_bad_config(void)
 static void test_listener_add_remove(void)
 {
     struct srv s;
-    struct net_listener_config lc[] = {{.ep = ep_of("tcp:127.0.0.1:0")}};
-    struct net_config cfg = {.listeners = lc, .n_listeners = 1};
+    struct pbx_addr l0;
     uint8_t buf[2048];
     unsigned id_tcp = 99, id_udp = 99;
-    CHECK_INT(srv_start(&s, &cfg), 0);
-    if (!s.n)
+    if (!start_one(&s, "tcp:127.0.0.1:0", (struct net_config){0}, &l0))
         return;
-    struct pbx_addr l0 = listener_addr(s.n, 0);
     int keep = client_socket(SOCK_STREAM, NULL, &l0);
     CHECK(keep >= 0);
     CHECK(send_all(keep, test_msg, msg_len));

@@ -5,10 +5,9 @@
  * answers; when it too stops answering, callers get 503 with Retry-After.
  * argv[1] is the pbxguard binary. Every wait is bounded.
  */
-#include <signal.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "gw_fixture.h"
 #include "gw_util.h"
 #include "test.h"
 
@@ -25,38 +24,27 @@ static size_t recv_either(int up1, int up2, char *buf, size_t cap, int timeout_m
 
 int main(int argc, char **argv)
 {
-    static char buf[8192], got[8192], conf[256], tmp[512];
-    char dir[] = "/tmp/pbxguard-fo-test-XXXXXX";
+    static char buf[8192], got[8192], tmp[512];
+    struct gw_fixture gw;
     uint16_t p1, p2, cp, gp;
     if (argc < 2)
         return 2;
     int up1 = udp_socket(&p1), up2 = udp_socket(&p2), cl = udp_socket(&cp);
-    int probe = udp_socket(&gp);
-    close(probe);
-    if (!mkdtemp(dir))
+    if (gw_free_port(SOCK_DGRAM, &gp) != 0 || gw_fixture_init(&gw, "fo-test") != 0)
         return 1;
-    snprintf(conf, sizeof(conf), "%s/pbxguard.yaml", dir);
-    FILE *f = fopen(conf, "w");
-    if (!f)
+    if (gw_fixture_write_config(&gw,
+                                "events:\n  destination: \"off\"\n"
+                                "gateway:\n"
+                                "  upstreams:\n    - uri: udp:127.0.0.1:%u\n      priority: 1\n"
+                                "    - uri: udp:127.0.0.1:%u\n      priority: 2\n"
+                                "  health: {interval: 200ms, timeout: 100ms, failures_to_down: 2,"
+                                " successes_to_up: 1}\n"
+                                "  retry_after: 7s\n",
+                                p1, p2) != 0)
         return 1;
-    fprintf(f,
-            "events:\n  destination: \"off\"\n"
-            "gateway:\n"
-            "  upstreams:\n    - uri: udp:127.0.0.1:%u\n      priority: 1\n"
-            "    - uri: udp:127.0.0.1:%u\n      priority: 2\n"
-            "  health: {interval: 200ms, timeout: 100ms, failures_to_down: 2,"
-            " successes_to_up: 1}\n"
-            "  retry_after: 7s\n",
-            p1, p2);
-    fclose(f);
     char l[64];
     snprintf(l, sizeof(l), "udp:127.0.0.1:%u", gp);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl(argv[1], argv[1], "gateway", "-c", conf, "--listen", l, "--data-dir", dir,
-              (char *)NULL);
-        _exit(127);
-    }
+    gw_fixture_start(&gw, argv[1], (const char *const[]){"--listen", l, NULL});
 
     /* Phase 1 (control): requests reach the preferred upstream while it counts as up. */
     bool first = false;
@@ -124,22 +112,9 @@ int main(int argc, char **argv)
     }
     CHECK(got503);
 
-    kill(pid, SIGTERM);
-    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pfd >= 0) {
-        struct pollfd p = {.fd = pfd, .events = POLLIN};
-        CHECK(poll(&p, 1, 8000) == 1);
-        close(pfd);
-    }
-    int status = 0;
-    if (waitpid(pid, &status, pfd >= 0 ? WNOHANG : 0) != pid) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-    }
+    int status;
+    CHECK(gw_fixture_stop(&gw, 8000, &status));
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    unlink(conf);
-    snprintf(tmp, sizeof(tmp), "%s/flow.key", dir);
-    unlink(tmp);
-    rmdir(dir);
+    gw_fixture_remove(&gw);
     return test_finish();
 }

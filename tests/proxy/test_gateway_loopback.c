@@ -16,29 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "gw_fixture.h"
 #include "gw_util.h"
 #include "test.h"
-
-static int tcp_free_port(uint16_t *port)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    socklen_t sl = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
-        return -1;
-    *port = ntohs(sa.sin_port);
-    close(fd);
-    return 0;
-}
 
 static int tcp_connect(uint16_t port, uint16_t *local_port)
 {
@@ -80,18 +66,13 @@ static size_t tcp_recv_msg(int fd, char *buf, size_t cap, int timeout_ms)
     return 0;
 }
 
-static void write_config(const char *path, uint16_t up_port, const char *server)
+static int write_config(const struct gw_fixture *gw, uint16_t up_port, const char *server)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        perror("config");
-        exit(1);
-    }
-    fprintf(f,
-            "events:\n  destination: \"off\"\n"
-            "gateway:\n  upstreams: [udp:127.0.0.1:%u]\n  expose: {server: %s}\n",
-            up_port, server);
-    fclose(f);
+    return gw_fixture_write_config(gw,
+                                   "events:\n  destination: \"off\"\n"
+                                   "gateway:\n  upstreams: [udp:127.0.0.1:%u]\n"
+                                   "  expose: {server: %s}\n",
+                                   up_port, server);
 }
 
 /* Sends OPTIONS call_id through the gateway, answers it at the upstream and returns true
@@ -118,7 +99,7 @@ int main(int argc, char **argv)
 {
     static char buf[16384], got[16384], tmp[2048];
     uint16_t up_port, cl_port, gw_port;
-    char dir[] = "/tmp/pbxguard-gw-test-XXXXXX";
+    struct gw_fixture gw;
 
     if (argc < 2) {
         fprintf(stderr, "usage: %s PBXGUARD\n", argv[0]);
@@ -126,42 +107,24 @@ int main(int argc, char **argv)
     }
     int up = udp_socket(&up_port);
     int cl = udp_socket(&cl_port);
-    int probe = udp_socket(&gw_port); /* a free port for the gateway */
-    close(probe);
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    CHECK_INT(gw_free_port(SOCK_DGRAM, &gw_port), 0);
+    if (gw_fixture_init(&gw, "gw-test") != 0)
         return 1;
-    }
 
     /* The upstream comes from the file, the listener from the command line. */
-    char listen[64], listen_tcp[64], conf[128];
+    char listen[64], listen_tcp[64];
     uint16_t gw_tcp_port = 0;
-    CHECK_INT(tcp_free_port(&gw_tcp_port), 0);
+    CHECK_INT(gw_free_port(SOCK_STREAM, &gw_tcp_port), 0);
     snprintf(listen, sizeof(listen), "udp:127.0.0.1:%u", gw_port);
     snprintf(listen_tcp, sizeof(listen_tcp), "tcp:127.0.0.1:%u", gw_tcp_port);
-    snprintf(conf, sizeof(conf), "%s/pbxguard.yaml", dir);
-    write_config(conf, up_port, "strip");
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl(argv[1], argv[1], "gateway", "-c", conf, "--listen", listen, "--listen", listen_tcp,
-              "--data-dir", dir, "--foreground", (char *)NULL);
-        _exit(127);
-    }
+    CHECK_INT(write_config(&gw, up_port, "strip"), 0);
+    pid_t pid = gw_fixture_start(
+        &gw, argv[1],
+        (const char *const[]){"--listen", listen, "--listen", listen_tcp, "--foreground", NULL});
     CHECK(pid > 0);
 
     /* Readiness: resend an OPTIONS until the upstream sees it (at most ~10 s). */
-    bool ready = false;
-    for (int i = 0; i < 50 && !ready; i++) {
-        char cid[32];
-        snprintf(cid, sizeof(cid), "ready-%d", i);
-        options(buf, sizeof(buf), cl_port, cid);
-        send_to(cl, gw_port, buf);
-        ready = upstream_wait(up, gw_port, "ready-", got, sizeof(got), 5, NULL, NULL);
-    }
-    CHECK(ready);
-    /* Drain answers to the readiness probes that may still arrive. */
-    while (recv_within(cl, got, sizeof(got), 0, NULL))
-        ;
+    CHECK(gw_fixture_wait_ready(cl, cl_port, up, gw_port));
 
     /* 1. OPTIONS through the gateway and back. */
     options(buf, sizeof(buf), cl_port, "opt-main");
@@ -218,7 +181,7 @@ int main(int argc, char **argv)
     /* 3. SIGHUP: Server headers are kept after the reload (bounded retries while the
      * signal is handled). */
     CHECK(!round_trip(cl, up, cl_port, gw_port, "before-reload", "Server:"));
-    write_config(conf, up_port, "keep");
+    CHECK_INT(write_config(&gw, up_port, "keep"), 0);
     kill(pid, SIGHUP);
     bool reloaded = false;
     for (int i = 0; i < 20 && !reloaded; i++) {
@@ -228,11 +191,8 @@ int main(int argc, char **argv)
     }
     CHECK(reloaded);
     /* A broken file is refused: the gateway keeps forwarding with the last good one. */
-    FILE *bad = fopen(conf, "w");
-    if (bad) {
-        fputs("gateway:\n  upstreams: [not-an-endpoint]\n  bogus: 1\n", bad);
-        fclose(bad);
-    }
+    CHECK_INT(
+        gw_fixture_write_config(&gw, "gateway:\n  upstreams: [not-an-endpoint]\n  bogus: 1\n"), 0);
     kill(pid, SIGHUP);
     CHECK(round_trip(cl, up, cl_port, gw_port, "after-bad-reload", "Server: Asterisk"));
 
@@ -313,26 +273,13 @@ int main(int argc, char **argv)
         close(ph);
 
     /* 6. SIGTERM: drain and exit 0 within the drain bound (5 s) plus margin. */
-    kill(pid, SIGTERM);
-    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pfd >= 0) {
-        struct pollfd p = {.fd = pfd, .events = POLLIN};
-        CHECK(poll(&p, 1, 8000) == 1);
-        close(pfd);
-    }
-    int status = 0;
-    if (waitpid(pid, &status, pfd >= 0 ? WNOHANG : 0) != pid) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        CHECK(!"gateway did not exit after SIGTERM");
-    }
+    int status;
+    CHECK(gw_fixture_stop(&gw, 8000, &status)); /* else killed: no exit after SIGTERM */
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
-    snprintf(tmp, sizeof(tmp), "%s/flow.key", dir);
+    snprintf(tmp, sizeof(tmp), "%s/flow.key", gw.dir);
     CHECK(access(tmp, F_OK) == 0); /* the key persisted in --data-dir */
-    unlink(tmp);
-    unlink(conf);
-    rmdir(dir);
+    gw_fixture_remove(&gw);
     close(up);
     close(cl);
     return test_finish();

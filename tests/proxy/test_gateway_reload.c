@@ -7,23 +7,22 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "gw_fixture.h"
 #include "gw_util.h"
 #include "test.h"
 
-static void write_config(const char *path, uint16_t up_port, const uint16_t *ports, unsigned n)
+static int write_config(const struct gw_fixture *gw, uint16_t up_port, const uint16_t *ports,
+                        unsigned n)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        perror("config");
-        exit(1);
-    }
-    fprintf(f,
-            "events:\n  destination: \"off\"\ngateway:\n  upstreams: [udp:127.0.0.1:%u]\n"
-            "  listen:\n",
-            up_port);
-    for (unsigned i = 0; i < n; i++)
-        fprintf(f, "    - uri: udp:127.0.0.1:%u\n", ports[i]);
-    fclose(f);
+    char list[256] = "";
+    size_t off = 0;
+    for (unsigned i = 0; i < n && off < sizeof(list); i++)
+        off += (size_t)snprintf(list + off, sizeof(list) - off, "    - uri: udp:127.0.0.1:%u\n",
+                                ports[i]);
+    return gw_fixture_write_config(gw,
+                                   "events:\n  destination: \"off\"\ngateway:\n"
+                                   "  upstreams: [udp:127.0.0.1:%u]\n  listen:\n%s",
+                                   up_port, list);
 }
 
 /* OPTIONS call_id to gateway port gw_port: true when the upstream sees it and the answer
@@ -58,18 +57,10 @@ static bool eventually(int cl, int up, uint16_t cl_port, uint16_t gw_port, const
     return false;
 }
 
-static uint16_t free_udp_port(void)
-{
-    uint16_t p;
-    int fd = udp_socket(&p);
-    close(fd);
-    return p;
-}
-
 int main(int argc, char **argv)
 {
     uint16_t up_port, cl_port, ports[2];
-    char dir[] = "/tmp/pbxguard-gw-reload-XXXXXX", conf[128];
+    struct gw_fixture gw;
     int status = 0;
 
     if (argc < 2) {
@@ -78,20 +69,11 @@ int main(int argc, char **argv)
     }
     int up = udp_socket(&up_port);
     int cl = udp_socket(&cl_port);
-    ports[0] = free_udp_port();
-    ports[1] = free_udp_port();
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    CHECK_INT(gw_free_port(SOCK_DGRAM, &ports[0]), 0);
+    CHECK_INT(gw_free_port(SOCK_DGRAM, &ports[1]), 0);
+    if (gw_fixture_init(&gw, "gw-reload") != 0 || write_config(&gw, up_port, ports, 1) != 0)
         return 1;
-    }
-    snprintf(conf, sizeof(conf), "%s/pbxguard.yaml", dir);
-    write_config(conf, up_port, ports, 1);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl(argv[1], argv[1], "gateway", "-c", conf, "--data-dir", dir, "--foreground",
-              (char *)NULL);
-        _exit(127);
-    }
+    pid_t pid = gw_fixture_start(&gw, argv[1], (const char *const[]){"--foreground", NULL});
     CHECK(pid > 0);
     if (pid <= 0)
         return test_finish();
@@ -101,24 +83,21 @@ int main(int argc, char **argv)
     CHECK(!round_trip(cl, up, cl_port, ports[1], "not-yet"));
 
     /* Add the second listener. */
-    write_config(conf, up_port, ports, 2);
+    CHECK_INT(write_config(&gw, up_port, ports, 2), 0);
     kill(pid, SIGHUP);
     CHECK(eventually(cl, up, cl_port, ports[1], "added", true));
     CHECK(round_trip(cl, up, cl_port, ports[0], "kept-1"));
 
     /* Remove the first one: the second keeps serving, the first stops. */
-    write_config(conf, up_port, ports + 1, 1);
+    CHECK_INT(write_config(&gw, up_port, ports + 1, 1), 0);
     kill(pid, SIGHUP);
     CHECK(eventually(cl, up, cl_port, ports[0], "removed", false));
     CHECK(round_trip(cl, up, cl_port, ports[1], "kept-2"));
 
-    kill(pid, SIGTERM);
-    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(gw_fixture_stop(&gw, 8000, &status));
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     close(up);
     close(cl);
-    char path[192];
-    snprintf(path, sizeof(path), "%s/pbxguard.yaml", dir);
-    unlink(path);
+    gw_fixture_remove(&gw);
     return test_finish();
 }

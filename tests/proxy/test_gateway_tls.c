@@ -6,14 +6,13 @@
  * The certificate is made with the openssl command at run time. Every wait is bounded.
  */
 #include <errno.h>
-#include <signal.h>
-#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "gw_fixture.h"
 #include "gw_util.h"
 #include "test.h"
 
@@ -65,67 +64,38 @@ static size_t tls_recv_msg(SSL *ssl, char *buf, size_t cap)
     return 0;
 }
 
-static int free_port(int type, uint16_t *port)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    socklen_t sl = sizeof(sa);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
-        return -1;
-    *port = ntohs(sa.sin_port);
-    close(fd);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
-    static char buf[16384], got[16384], tmp[2048], cmd[1024], conf[256], want[256];
-    char dir[] = "/tmp/pbxguard-tls-test-XXXXXX";
+    static char buf[16384], got[16384], tmp[2048], cmd[1024], want[256];
+    struct gw_fixture gw;
     uint16_t up_port, cl_port, gwu_port = 0, gwt_port = 0, ph_port = 0;
 
     if (argc < 2)
         return 2;
     int up = udp_socket(&up_port);
     int cl = udp_socket(&cl_port);
-    CHECK_INT(free_port(SOCK_DGRAM, &gwu_port), 0);
-    CHECK_INT(free_port(SOCK_STREAM, &gwt_port), 0);
-    if (!mkdtemp(dir))
+    CHECK_INT(gw_free_port(SOCK_DGRAM, &gwu_port), 0);
+    CHECK_INT(gw_free_port(SOCK_STREAM, &gwt_port), 0);
+    if (gw_fixture_init(&gw, "tls-test") != 0)
         return 1;
     snprintf(cmd, sizeof(cmd),
              "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
              "-keyout %s/key.pem -out %s/cert.pem -days 1 -subj /CN=localhost >/dev/null 2>&1",
-             dir, dir);
+             gw.dir, gw.dir);
     CHECK_INT(system(cmd), 0);
-    snprintf(conf, sizeof(conf), "%s/pbxguard.yaml", dir);
-    FILE *f = fopen(conf, "w");
-    if (!f)
+    if (gw_fixture_write_config(&gw,
+                                "events:\n  destination: \"off\"\n"
+                                "gateway:\n  upstreams: [udp:127.0.0.1:%u]\n"
+                                "  tls: {cert: %s/cert.pem, key: %s/key.pem}\n",
+                                up_port, gw.dir, gw.dir) != 0)
         return 1;
-    fprintf(f,
-            "events:\n  destination: \"off\"\n"
-            "gateway:\n  upstreams: [udp:127.0.0.1:%u]\n"
-            "  tls: {cert: %s/cert.pem, key: %s/key.pem}\n",
-            up_port, dir, dir);
-    fclose(f);
 
     char l1[64], l2[64];
     snprintf(l1, sizeof(l1), "udp:127.0.0.1:%u", gwu_port);
     snprintf(l2, sizeof(l2), "tls:127.0.0.1:%u", gwt_port);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl(argv[1], argv[1], "gateway", "-c", conf, "--listen", l1, "--listen", l2, "--data-dir",
-              dir, (char *)NULL);
-        _exit(127);
-    }
+    gw_fixture_start(&gw, argv[1], (const char *const[]){"--listen", l1, "--listen", l2, NULL});
     /* Readiness over UDP (listeners are all bound before the loop starts). */
-    bool ready = false;
-    for (int i = 0; i < 50 && !ready; i++) {
-        options(buf, sizeof(buf), cl_port, "ready-tls");
-        send_to(cl, gwu_port, buf);
-        ready = upstream_wait(up, gwu_port, "ready-tls", got, sizeof(got), 5, NULL, NULL);
-    }
-    CHECK(ready);
+    CHECK(gw_fixture_wait_ready(cl, cl_port, up, gwu_port));
 
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -180,21 +150,10 @@ int main(int argc, char **argv)
     }
     SSL_CTX_free(ctx);
 
-    kill(pid, SIGTERM);
-    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pfd >= 0) {
-        struct pollfd p = {.fd = pfd, .events = POLLIN};
-        CHECK(poll(&p, 1, 8000) == 1);
-        close(pfd);
-    }
-    int status = 0;
-    if (waitpid(pid, &status, pfd >= 0 ? WNOHANG : 0) != pid) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-    }
+    int status;
+    CHECK(gw_fixture_stop(&gw, 8000, &status));
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(gw_fixture_remove(&gw), 0);
     close(up);
     close(cl);
     return test_finish();

@@ -79,17 +79,12 @@ static struct net_msg from(const char *remote, enum pbx_transport tp, unsigned l
 #define PHONE_TLS() from("198.51.100.8:40001", PBX_TP_TLS, L_OUT_TLS, "203.0.113.1:5061", 77)
 #define PBX_UDP() from("10.0.0.5:5060", PBX_TP_UDP, L_IN_UDP, "10.0.0.1:5060", 0)
 
-/* Parses text (LF line ends are turned into CRLF) and runs the proxy on it. */
-static int run(struct proxy *p, const char *text, struct net_msg in, struct proxy_action *act)
+/* Parses the n bytes of buf as received on in and runs the proxy on them; what the proxy
+ * sends goes to out (NUL-terminated). */
+static int process(struct proxy *p, const uint8_t *buf, size_t n, struct net_msg in,
+                   struct proxy_action *act)
 {
-    static uint8_t buf[PROXY_OUT_CAP];
     static struct sip_msg m;
-    size_t n = 0;
-    for (const char *s = text; *s && n + 2 < sizeof(buf); s++) {
-        if (*s == '\n')
-            buf[n++] = '\r';
-        buf[n++] = (uint8_t)*s;
-    }
     in.buf = buf;
     in.len = n;
     int rc = sip_msg_parse(&m, buf, n,
@@ -108,25 +103,26 @@ static int run(struct proxy *p, const char *text, struct net_msg in, struct prox
     return rc;
 }
 
+/* Parses text (LF line ends are turned into CRLF) and runs the proxy on it. */
+static int run(struct proxy *p, const char *text, struct net_msg in, struct proxy_action *act)
+{
+    static uint8_t buf[PROXY_OUT_CAP];
+    size_t n = 0;
+    for (const char *s = text; *s && n + 2 < sizeof(buf); s++) {
+        if (*s == '\n')
+            buf[n++] = '\r';
+        buf[n++] = (uint8_t)*s;
+    }
+    return process(p, buf, n, in, act);
+}
+
 /* Runs n raw bytes (already CRLF, may hold NUL) as received. */
 static int run_len(struct proxy *p, const char *bytes, size_t n, struct net_msg in,
                    struct proxy_action *act)
 {
-    static struct sip_msg m;
     static uint8_t buf[PROXY_OUT_CAP];
     memcpy(buf, bytes, n);
-    in.buf = buf;
-    in.len = n;
-    int rc = sip_msg_parse(&m, buf, n, SIP_PARSE_DATAGRAM);
-    if (rc != 0)
-        return rc;
-    rc = proxy_process(p, &in, &m, act);
-    out[0] = '\0';
-    if (act->buf) {
-        memcpy(out, act->buf, act->len);
-        out[act->len] = '\0';
-    }
-    return rc;
+    return process(p, buf, n, in, act);
 }
 
 /* Runs raw bytes (already CRLF, NUL-terminated) as received. */
@@ -163,6 +159,21 @@ static const char *hdr(const char *msg, const char *name, unsigned n)
     }
     return NULL;
 }
+
+/* Runs text and checks the kind of action it yields; a macro so that a failure names the
+ * line of the case. */
+#define RUN_EXPECT(p, text, in, act, want_kind)                                                    \
+    do {                                                                                           \
+        CHECK_INT(run(p, text, in, act), 0);                                                       \
+        CHECK_INT((act)->kind, want_kind);                                                         \
+    } while (0)
+
+/* The same for a reply, with its status code. */
+#define RUN_REPLY(p, text, in, act, want_status)                                                   \
+    do {                                                                                           \
+        RUN_EXPECT(p, text, in, act, PROXY_ACT_REPLY);                                             \
+        CHECK_INT((act)->status, want_status);                                                     \
+    } while (0)
 
 static unsigned hdr_count(const char *msg, const char *name)
 {
@@ -217,8 +228,7 @@ static const char *OPTIONS_OUT = "OPTIONS sip:100@203.0.113.1 SIP/2.0\n"
 static void test_forward_to_upstream(void)
 {
     struct proxy_action a;
-    CHECK_INT(run(&px, OPTIONS_OUT, PHONE_UDP(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px, OPTIONS_OUT, PHONE_UDP(), &a, PROXY_ACT_FORWARD);
     CHECK_INT(a.from, PROXY_SIDE_OUTSIDE);
     CHECK_INT(a.to, PROXY_SIDE_INSIDE);
     CHECK_INT(a.upstream, 0);
@@ -263,8 +273,7 @@ static void test_branch_determinism(void)
     struct proxy_action a;
     char inv[64], inv2[64], cancel[64], ack[64], other[64];
 
-    CHECK_INT(run(&px, INVITE_OUT, PHONE_UDP(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px, INVITE_OUT, PHONE_UDP(), &a, PROXY_ACT_FORWARD);
     snprintf(inv, sizeof(inv), "%s", top_branch(out));
     CHECK_INT(strlen(inv), 7 + 16 + 8);
     /* Retransmission: same branch. */
@@ -272,35 +281,31 @@ static void test_branch_determinism(void)
     snprintf(inv2, sizeof(inv2), "%s", top_branch(out));
     CHECK_STR(inv, inv2);
 
-    CHECK_INT(run(&px,
-                  "CANCEL sip:200@203.0.113.1 SIP/2.0\n"
-                  "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKinv1\n"
-                  "Max-Forwards: 70\n"
-                  "From: \"Alice\" <sip:100@example.com>;tag=a1\n"
-                  "To: <sip:200@example.com>\n"
-                  "Call-ID: call-1@192.168.1.20\n"
-                  "CSeq: 10 CANCEL\n"
-                  "Content-Length: 0\n\n",
-                  PHONE_UDP(), &a),
-              0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px,
+               "CANCEL sip:200@203.0.113.1 SIP/2.0\n"
+               "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKinv1\n"
+               "Max-Forwards: 70\n"
+               "From: \"Alice\" <sip:100@example.com>;tag=a1\n"
+               "To: <sip:200@example.com>\n"
+               "Call-ID: call-1@192.168.1.20\n"
+               "CSeq: 10 CANCEL\n"
+               "Content-Length: 0\n\n",
+               PHONE_UDP(), &a, PROXY_ACT_FORWARD);
     CHECK_INT(a.upstream, 0);
     snprintf(cancel, sizeof(cancel), "%s", top_branch(out));
     CHECK_STR(cancel, inv);
 
     /* ACK of a non-2xx: same branch as the INVITE although the To tag is new. */
-    CHECK_INT(run(&px,
-                  "ACK sip:200@203.0.113.1 SIP/2.0\n"
-                  "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKinv1\n"
-                  "Max-Forwards: 70\n"
-                  "From: \"Alice\" <sip:100@example.com>;tag=a1\n"
-                  "To: <sip:200@example.com>;tag=pbx9\n"
-                  "Call-ID: call-1@192.168.1.20\n"
-                  "CSeq: 10 ACK\n"
-                  "Content-Length: 0\n\n",
-                  PHONE_UDP(), &a),
-              0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px,
+               "ACK sip:200@203.0.113.1 SIP/2.0\n"
+               "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKinv1\n"
+               "Max-Forwards: 70\n"
+               "From: \"Alice\" <sip:100@example.com>;tag=a1\n"
+               "To: <sip:200@example.com>;tag=pbx9\n"
+               "Call-ID: call-1@192.168.1.20\n"
+               "CSeq: 10 ACK\n"
+               "Content-Length: 0\n\n",
+               PHONE_UDP(), &a, PROXY_ACT_FORWARD);
     snprintf(ack, sizeof(ack), "%s", top_branch(out));
     CHECK_STR(ack, inv);
 
@@ -325,18 +330,15 @@ static void test_max_forwards_and_loop(void)
     struct proxy_action a;
     static char fwd[PROXY_OUT_CAP + 1];
 
-    CHECK_INT(run(&px,
-                  "OPTIONS sip:100@203.0.113.1 SIP/2.0\n"
-                  "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKmf0\n"
-                  "Max-Forwards: 0\n"
-                  "From: <sip:100@example.com>;tag=f1\n"
-                  "To: <sip:100@example.com>\n"
-                  "Call-ID: mf0\n"
-                  "CSeq: 1 OPTIONS\n\n",
-                  PHONE_UDP(), &a),
-              0);
-    CHECK_INT(a.kind, PROXY_ACT_REPLY);
-    CHECK_INT(a.status, 483);
+    RUN_REPLY(&px,
+              "OPTIONS sip:100@203.0.113.1 SIP/2.0\n"
+              "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKmf0\n"
+              "Max-Forwards: 0\n"
+              "From: <sip:100@example.com>;tag=f1\n"
+              "To: <sip:100@example.com>\n"
+              "Call-ID: mf0\n"
+              "CSeq: 1 OPTIONS\n\n",
+              PHONE_UDP(), &a, 483);
     CHECK(strncmp(out, "SIP/2.0 483 Too Many Hops\r\n", 27) == 0); /* banned-ok */
     CHECK(strstr(hdr(out, "To", 0), ";tag=") != NULL);
     CHECK(strstr(hdr(out, "Via", 0), "received=198.51.100.7;rport=5062") != NULL);
@@ -347,16 +349,14 @@ static void test_max_forwards_and_loop(void)
     CHECK_INT(a.dest.listener_id, L_OUT_UDP);
 
     /* Absent Max-Forwards: 70 inserted. */
-    CHECK_INT(run(&px,
-                  "OPTIONS sip:100@203.0.113.1 SIP/2.0\n"
-                  "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKnomf\n"
-                  "From: <sip:100@example.com>;tag=f1\n"
-                  "To: <sip:100@example.com>\n"
-                  "Call-ID: nomf\n"
-                  "CSeq: 1 OPTIONS\n\n",
-                  PHONE_UDP(), &a),
-              0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px,
+               "OPTIONS sip:100@203.0.113.1 SIP/2.0\n"
+               "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKnomf\n"
+               "From: <sip:100@example.com>;tag=f1\n"
+               "To: <sip:100@example.com>\n"
+               "Call-ID: nomf\n"
+               "CSeq: 1 OPTIONS\n\n",
+               PHONE_UDP(), &a, PROXY_ACT_FORWARD);
     CHECK_STR(hdr(out, "Max-Forwards", 0), "70");
 
     /* Loop: what we forwarded comes back to us unchanged -> 482. */
@@ -378,8 +378,7 @@ static void test_record_route(void)
 {
     struct proxy_action a;
     /* UDP outside -> UDP inside on another interface: double Record-Route. */
-    CHECK_INT(run(&px, INVITE_OUT, PHONE_UDP(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px, INVITE_OUT, PHONE_UDP(), &a, PROXY_ACT_FORWARD);
     const char *rr = hdr(out, "Record-Route", 0);
     CHECK(rr &&
           strncmp(rr, "<sip:10.0.0.1:5060;transport=udp;lr>, <sip:", 43) == 0); /* banned-ok */
@@ -388,15 +387,13 @@ static void test_record_route(void)
 
     /* TLS phone: the outside entry says transport=tls, the inside one udp. */
     struct net_msg tls = PHONE_TLS();
-    CHECK_INT(run(&px, INVITE_OUT, tls, &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px, INVITE_OUT, tls, &a, PROXY_ACT_FORWARD);
     rr = hdr(out, "Record-Route", 0);
     CHECK(rr && strncmp(rr, "<sip:10.0.0.1:5060;transport=udp;lr>", 36) == 0); /* banned-ok */
     CHECK(rr && strstr(rr, "@203.0.113.1:5061;transport=tls;lr>") != NULL);
     /* One interface for both sides: a single entry. */
     struct net_msg one = from("198.51.100.7:5062", PBX_TP_UDP, 0, "192.0.2.10:5060", 0);
-    CHECK_INT(run(&px1, INVITE_OUT, one, &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px1, INVITE_OUT, one, &a, PROXY_ACT_FORWARD);
     rr = hdr(out, "Record-Route", 0);
     CHECK(rr && strstr(rr, "@192.0.2.10:5060;transport=udp;lr>") != NULL);
     CHECK(rr && strchr(rr, ',') == NULL);
@@ -432,8 +429,7 @@ static void test_path_flow(void)
     struct proxy_action a;
     char path[512], tok[FLOW_TOKEN_MAX + 1], req[2048];
 
-    CHECK_INT(run(&px, REGISTER_TLS, PHONE_TLS(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px, REGISTER_TLS, PHONE_TLS(), &a, PROXY_ACT_FORWARD);
     const char *ph = hdr(out, "Path", 0);
     CHECK(ph != NULL);
     if (!ph)
@@ -446,16 +442,14 @@ static void test_path_flow(void)
     {
         /* Without Supported: path the gateway declares it (strict registrars). */
         struct proxy_action b;
-        CHECK_INT(run(&px,
-                      "REGISTER sip:example.com SIP/2.0\n"
-                      "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKreg9\n"
-                      "Max-Forwards: 70\n"
-                      "From: <sip:100@example.com>;tag=r9\nTo: <sip:100@example.com>\n"
-                      "Call-ID: reg-9\nCSeq: 1 REGISTER\nSupported: replaces\n"
-                      "Contact: <sip:100@192.168.1.20:5062>\n\n",
-                      PHONE_UDP(), &b),
-                  0);
-        CHECK_INT(b.kind, PROXY_ACT_FORWARD);
+        RUN_EXPECT(&px,
+                   "REGISTER sip:example.com SIP/2.0\n"
+                   "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKreg9\n"
+                   "Max-Forwards: 70\n"
+                   "From: <sip:100@example.com>;tag=r9\nTo: <sip:100@example.com>\n"
+                   "Call-ID: reg-9\nCSeq: 1 REGISTER\nSupported: replaces\n"
+                   "Contact: <sip:100@192.168.1.20:5062>\n\n",
+                   PHONE_UDP(), &b, PROXY_ACT_FORWARD);
         CHECK_STR(hdr(out, "Supported", 0), "path");
         CHECK_STR(hdr(out, "Supported", 1), "replaces");
         CHECK(strstr(hdr(out, "Path", 0), ";lr>") != NULL); /* no ob without reg-id */
@@ -490,8 +484,7 @@ static void test_path_flow(void)
              "Warning: 399 pbx.internal.lan \"Something\"\n"
              "Content-Length: 0\n\n",
              path);
-    CHECK_INT(run(&px, req, PBX_UDP(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px, req, PBX_UDP(), &a, PROXY_ACT_FORWARD);
     CHECK_INT(a.from, PROXY_SIDE_INSIDE);
     CHECK_INT(a.to, PROXY_SIDE_OUTSIDE);
     CHECK_INT(a.dest.transport, PBX_TP_TLS);
@@ -518,9 +511,7 @@ static void test_path_flow(void)
     CHECK(t != NULL);
     if (t)
         t[5] = t[5] == '0' ? '1' : '0';
-    CHECK_INT(run(&px, req, PBX_UDP(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_REPLY);
-    CHECK_INT(a.status, 403);
+    RUN_REPLY(&px, req, PBX_UDP(), &a, 403);
 
     /* Replace mode for User-Agent. */
     px.set.expose[PROXY_EXPOSE_USER_AGENT].mode = PROXY_EXPOSE_REPLACE;
@@ -563,8 +554,7 @@ static void test_route_popping(void)
              "Call-ID: call-1@192.168.1.20\n"
              "CSeq: 11 BYE\n\n",
              outside, inside);
-    CHECK_INT(run(&px, req, PHONE_UDP(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px, req, PHONE_UDP(), &a, PROXY_ACT_FORWARD);
     CHECK_INT(a.upstream, 0);
     CHECK_INT(hdr_count(out, "Route"), 0);
 
@@ -581,8 +571,7 @@ static void test_route_popping(void)
              "Call-ID: call-1@192.168.1.20\n"
              "CSeq: 12 BYE\n\n",
              outside, inside);
-    CHECK_INT(run(&px, req, PHONE_UDP(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px, req, PHONE_UDP(), &a, PROXY_ACT_FORWARD);
     CHECK_INT(a.upstream, 1);
     CHECK_INT(hdr_count(out, "Route"), 1);
     CHECK_STR(hdr(out, "Route", 0), "<sip:10.0.0.6:5060;lr>");
@@ -598,8 +587,7 @@ static void test_route_popping(void)
              "Call-ID: call-1@192.168.1.20\n"
              "CSeq: 5 BYE\n\n",
              inside, outside);
-    CHECK_INT(run(&px, req, PBX_UDP(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px, req, PBX_UDP(), &a, PROXY_ACT_FORWARD);
     CHECK_INT(a.to, PROXY_SIDE_OUTSIDE);
     struct pbx_addr phone = addr("198.51.100.7:5062");
     CHECK(pbx_addr_eq(&a.dest.addr, &phone, true)); /* NAT binding, not 192.168.1.20 */
@@ -620,11 +608,19 @@ static void test_route_popping(void)
              "Call-ID: call-1@192.168.1.20\n"
              "CSeq: 13 BYE\n\n",
              ruri);
-    CHECK_INT(run(&px, req, PHONE_UDP(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px, req, PHONE_UDP(), &a, PROXY_ACT_FORWARD);
     CHECK_INT(a.upstream, 0);
     CHECK(strncmp(out, "BYE sip:200@10.0.0.5:5060 SIP/2.0\r\n", 35) == 0); /* banned-ok */
     CHECK_INT(hdr_count(out, "Route"), 0);
+}
+
+/* A 200 OK to an OPTIONS of no known transaction, with the Vias v0 then v1. */
+static void ok_with_vias(char *buf, size_t cap, const char *v0, const char *v1)
+{
+    snprintf(buf, cap,
+             "SIP/2.0 200 OK\nVia: %s\nVia: %s\n"
+             "From: <sip:a@b>;tag=1\nTo: <sip:a@b>;tag=2\nCall-ID: x\nCSeq: 1 OPTIONS\n\n",
+             v0, v1);
 }
 
 static void test_responses(void)
@@ -650,8 +646,7 @@ static void test_responses(void)
              "Server: Asterisk PBX 20.5.0\n"
              "Content-Length: 0\n\n",
              via0, via1);
-    CHECK_INT(run(&px, resp, PBX_UDP(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px, resp, PBX_UDP(), &a, PROXY_ACT_FORWARD);
     CHECK_INT(a.to, PROXY_SIDE_OUTSIDE);
     struct pbx_addr phone = addr("198.51.100.7:5062");
     CHECK(pbx_addr_eq(&a.dest.addr, &phone, true));
@@ -670,38 +665,27 @@ static void test_responses(void)
              "Call-ID: opt-1@192.168.1.20\n"
              "CSeq: 1 OPTIONS\n\n",
              via0, via1);
-    CHECK_INT(run(&px, resp, PBX_UDP(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px, resp, PBX_UDP(), &a, PROXY_ACT_FORWARD);
     CHECK_STR(hdr(out, "Via", 0), via1);
 
     /* A response whose top Via is not ours: dropped. */
-    CHECK_INT(run(&px,
-                  "SIP/2.0 200 OK\n"
-                  "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK0123456789abcdef01234567\n"
-                  "Via: SIP/2.0/UDP 198.51.100.66:5060;branch=z9hG4bKx\n"
-                  "From: <sip:a@b>;tag=1\nTo: <sip:a@b>;tag=2\nCall-ID: x\nCSeq: 1 OPTIONS\n\n",
-                  PBX_UDP(), &a),
-              0);
-    CHECK_INT(a.kind, PROXY_ACT_DROP);
+    RUN_EXPECT(&px,
+               "SIP/2.0 200 OK\n"
+               "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK0123456789abcdef01234567\n"
+               "Via: SIP/2.0/UDP 198.51.100.66:5060;branch=z9hG4bKx\n"
+               "From: <sip:a@b>;tag=1\nTo: <sip:a@b>;tag=2\nCall-ID: x\nCSeq: 1 OPTIONS\n\n",
+               PBX_UDP(), &a, PROXY_ACT_DROP);
     /* Our Via with a forged token: dropped. */
     char forged[1024];
     snprintf(forged, sizeof(forged), "%s", via0);
     char *fl = strstr(forged, ";fl=");
     if (fl)
         fl[6] = fl[6] == 'a' ? 'b' : 'a';
-    snprintf(resp, sizeof(resp),
-             "SIP/2.0 200 OK\nVia: %s\nVia: %s\n"
-             "From: <sip:a@b>;tag=1\nTo: <sip:a@b>;tag=2\nCall-ID: x\nCSeq: 1 OPTIONS\n\n",
-             forged, via1);
-    CHECK_INT(run(&px, resp, PBX_UDP(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_DROP);
+    ok_with_vias(resp, sizeof(resp), forged, via1);
+    RUN_EXPECT(&px, resp, PBX_UDP(), &a, PROXY_ACT_DROP);
     /* A genuine Via, but the response arrives from the outside: not reflected outside. */
-    snprintf(resp, sizeof(resp),
-             "SIP/2.0 200 OK\nVia: %s\nVia: %s\n"
-             "From: <sip:a@b>;tag=1\nTo: <sip:a@b>;tag=2\nCall-ID: x\nCSeq: 1 OPTIONS\n\n",
-             via0, via1);
-    CHECK_INT(run(&px, resp, PHONE_UDP(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_DROP);
+    ok_with_vias(resp, sizeof(resp), via0, via1);
+    RUN_EXPECT(&px, resp, PHONE_UDP(), &a, PROXY_ACT_DROP);
 
     /* TLS phone: the response goes back over its connection. */
     CHECK_INT(run(&px, REGISTER_TLS, PHONE_TLS(), &a), 0);
@@ -715,8 +699,7 @@ static void test_responses(void)
              "WWW-Authenticate: Digest realm=\"example.com\", nonce=\"abc\"\n"
              "Content-Length: 0\n\n",
              via0, via1);
-    CHECK_INT(run(&px, resp, PBX_UDP(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px, resp, PBX_UDP(), &a, PROXY_ACT_FORWARD);
     CHECK_INT(a.dest.transport, PBX_TP_TLS);
     CHECK_INT(a.dest.conn_id, 77);
     CHECK(hdr(out, "WWW-Authenticate", 0) != NULL);
@@ -741,8 +724,7 @@ static void test_wildcard(void)
     up.local = addr("10.0.0.1");
     CHECK_INT(proxy_init(&pw, &set, &ifc, 1, &up, 1, key, &px.fkey), 0);
     struct net_msg ph = from("198.51.100.7:5062", PBX_TP_UDP, 0, "203.0.113.1:5060", 0);
-    CHECK_INT(run(&pw, INVITE_OUT, ph, &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&pw, INVITE_OUT, ph, &a, PROXY_ACT_FORWARD);
     CHECK(strncmp(hdr(out, "Via", 0), "SIP/2.0/UDP 10.0.0.1:5060;", 26) == 0); /* banned-ok */
     snprintf(rr, sizeof(rr), "%s", hdr(out, "Record-Route", 0));
     CHECK(strncmp(rr, "<sip:10.0.0.1:5060;transport=udp;lr>, <sip:", 43) == 0); /* banned-ok */
@@ -759,8 +741,7 @@ static void test_wildcard(void)
              "CSeq: 5 BYE\n\n",
              rr);
     struct net_msg pbx = from("10.0.0.5:5060", PBX_TP_UDP, 0, "10.0.0.1:5060", 0);
-    CHECK_INT(run(&pw, req, pbx, &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&pw, req, pbx, &a, PROXY_ACT_FORWARD);
     struct pbx_addr phone = addr("198.51.100.7:5062");
     CHECK(pbx_addr_eq(&a.dest.addr, &phone, true));
     CHECK_INT(hdr_count(out, "Route"), 0);
@@ -775,52 +756,44 @@ static void test_sides(void)
 {
     struct proxy_action a;
     /* Outside to an outside Request-URI: still only to the upstream (no open relay). */
-    CHECK_INT(run(&px,
-                  "INVITE sip:0044123456@198.51.100.99:5060 SIP/2.0\n"
-                  "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKrelay\n"
-                  "Max-Forwards: 70\n"
-                  "Route: <sip:198.51.100.99;lr>\n"
-                  "From: <sip:100@example.com>;tag=x1\n"
-                  "To: <sip:0044123456@example.com>\n"
-                  "Call-ID: relay-1\n"
-                  "CSeq: 1 INVITE\n\n",
-                  PHONE_UDP(), &a),
-              0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px,
+               "INVITE sip:0044123456@198.51.100.99:5060 SIP/2.0\n"
+               "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKrelay\n"
+               "Max-Forwards: 70\n"
+               "Route: <sip:198.51.100.99;lr>\n"
+               "From: <sip:100@example.com>;tag=x1\n"
+               "To: <sip:0044123456@example.com>\n"
+               "Call-ID: relay-1\n"
+               "CSeq: 1 INVITE\n\n",
+               PHONE_UDP(), &a, PROXY_ACT_FORWARD);
     CHECK_INT(a.to, PROXY_SIDE_INSIDE);
     CHECK_INT(a.upstream, 0);
     /* A non-upstream on the PBX-facing socket: dropped. */
     struct net_msg rogue = from("10.0.0.99:5060", PBX_TP_UDP, L_IN_UDP, "10.0.0.1:5060", 0);
-    CHECK_INT(run(&px, OPTIONS_OUT, rogue, &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_DROP);
+    RUN_EXPECT(&px, OPTIONS_OUT, rogue, &a, PROXY_ACT_DROP);
     /* The PBX to an IP literal outside (a trunk): forwarded there over the outside socket. */
-    CHECK_INT(run(&px,
-                  "OPTIONS sip:trunk@198.51.100.50:5070 SIP/2.0\n"
-                  "Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKq1\n"
-                  "Max-Forwards: 70\n"
-                  "From: <sip:pbx@example.com>;tag=q1\n"
-                  "To: <sip:trunk@198.51.100.50>\n"
-                  "Call-ID: q1\n"
-                  "CSeq: 1 OPTIONS\n\n",
-                  PBX_UDP(), &a),
-              0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px,
+               "OPTIONS sip:trunk@198.51.100.50:5070 SIP/2.0\n"
+               "Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKq1\n"
+               "Max-Forwards: 70\n"
+               "From: <sip:pbx@example.com>;tag=q1\n"
+               "To: <sip:trunk@198.51.100.50>\n"
+               "Call-ID: q1\n"
+               "CSeq: 1 OPTIONS\n\n",
+               PBX_UDP(), &a, PROXY_ACT_FORWARD);
     struct pbx_addr trunk = addr("198.51.100.50:5070");
     CHECK(pbx_addr_eq(&a.dest.addr, &trunk, true));
     CHECK_INT(a.dest.listener_id, L_OUT_UDP);
     /* ...but never to a host name (no DNS on the packet path). */
-    CHECK_INT(run(&px,
-                  "OPTIONS sip:trunk@sip.example.net SIP/2.0\n"
-                  "Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKq2\n"
-                  "Max-Forwards: 70\n"
-                  "From: <sip:pbx@example.com>;tag=q1\n"
-                  "To: <sip:trunk@sip.example.net>\n"
-                  "Call-ID: q2\n"
-                  "CSeq: 1 OPTIONS\n\n",
-                  PBX_UDP(), &a),
-              0);
-    CHECK_INT(a.kind, PROXY_ACT_REPLY);
-    CHECK_INT(a.status, 478);
+    RUN_REPLY(&px,
+              "OPTIONS sip:trunk@sip.example.net SIP/2.0\n"
+              "Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKq2\n"
+              "Max-Forwards: 70\n"
+              "From: <sip:pbx@example.com>;tag=q1\n"
+              "To: <sip:trunk@sip.example.net>\n"
+              "Call-ID: q2\n"
+              "CSeq: 1 OPTIONS\n\n",
+              PBX_UDP(), &a, 478);
     CHECK_INT(a.to, PROXY_SIDE_INSIDE);
 }
 
@@ -950,70 +923,58 @@ static void test_control_bytes(void)
 static void test_validation_replies(void)
 {
     struct proxy_action a;
-    CHECK_INT(run(&px,
-                  "OPTIONS mailto:a@example.com SIP/2.0\n"
-                  "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKs1\n"
-                  "Max-Forwards: 70\n"
-                  "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>\n"
-                  "Call-ID: s1\nCSeq: 1 OPTIONS\n\n",
-                  PHONE_UDP(), &a),
-              0);
-    CHECK_INT(a.kind, PROXY_ACT_REPLY);
-    CHECK_INT(a.status, 416);
+    RUN_REPLY(&px,
+              "OPTIONS mailto:a@example.com SIP/2.0\n"
+              "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKs1\n"
+              "Max-Forwards: 70\n"
+              "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>\n"
+              "Call-ID: s1\nCSeq: 1 OPTIONS\n\n",
+              PHONE_UDP(), &a, 416);
 
-    CHECK_INT(run(&px,
-                  "OPTIONS sip:a@example.com SIP/2.0\n"
-                  "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKs2\n"
-                  "Max-Forwards: 70\n"
-                  "Proxy-Require: foo, bar\n"
-                  "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>\n"
-                  "Call-ID: s2\nCSeq: 1 OPTIONS\n\n",
-                  PHONE_UDP(), &a),
-              0);
-    CHECK_INT(a.kind, PROXY_ACT_REPLY);
-    CHECK_INT(a.status, 420);
+    RUN_REPLY(&px,
+              "OPTIONS sip:a@example.com SIP/2.0\n"
+              "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKs2\n"
+              "Max-Forwards: 70\n"
+              "Proxy-Require: foo, bar\n"
+              "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>\n"
+              "Call-ID: s2\nCSeq: 1 OPTIONS\n\n",
+              PHONE_UDP(), &a, 420);
     CHECK_STR(hdr(out, "Unsupported", 0), "foo, bar");
 
     /* ACK is never answered, even when it would be rejected. */
-    CHECK_INT(run(&px,
-                  "ACK sip:a@example.com SIP/2.0\n"
-                  "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKs3\n"
-                  "Max-Forwards: 0\n"
-                  "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>;tag=2\n"
-                  "Call-ID: s3\nCSeq: 1 ACK\n\n",
-                  PHONE_UDP(), &a),
-              0);
-    CHECK_INT(a.kind, PROXY_ACT_DROP);
+    RUN_EXPECT(&px,
+               "ACK sip:a@example.com SIP/2.0\n"
+               "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKs3\n"
+               "Max-Forwards: 0\n"
+               "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>;tag=2\n"
+               "Call-ID: s3\nCSeq: 1 ACK\n\n",
+               PHONE_UDP(), &a, PROXY_ACT_DROP);
 }
 
 static void test_content_length(void)
 {
     struct proxy_action a;
     /* Datagram without Content-Length: the body is the rest of the datagram (§18.3). */
-    CHECK_INT(run(&px,
-                  "MESSAGE sip:200@203.0.113.1 SIP/2.0\n"
-                  "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKcl1\n"
-                  "Max-Forwards: 70\n"
-                  "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>\n"
-                  "Call-ID: cl1\nCSeq: 1 MESSAGE\nContent-Type: text/plain\n\n"
-                  "hello",
-                  PHONE_UDP(), &a),
-              0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px,
+               "MESSAGE sip:200@203.0.113.1 SIP/2.0\n"
+               "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKcl1\n"
+               "Max-Forwards: 70\n"
+               "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>\n"
+               "Call-ID: cl1\nCSeq: 1 MESSAGE\nContent-Type: text/plain\n\n"
+               "hello",
+               PHONE_UDP(), &a, PROXY_ACT_FORWARD);
     CHECK_STR(hdr(out, "Content-Length", 0), "5");
     CHECK(strcmp(out + strlen(out) - 9, "\r\n\r\nhello") == 0);
     /* Trailing bytes past Content-Length are not forwarded. */
-    CHECK_INT(run(&px,
-                  "MESSAGE sip:200@203.0.113.1 SIP/2.0\n"
-                  "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKcl2\n"
-                  "Max-Forwards: 70\n"
-                  "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>\n"
-                  "Call-ID: cl2\nCSeq: 1 MESSAGE\nContent-Type: text/plain\n"
-                  "l: 2\n\n"
-                  "hello",
-                  PHONE_UDP(), &a),
-              0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px,
+               "MESSAGE sip:200@203.0.113.1 SIP/2.0\n"
+               "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bKcl2\n"
+               "Max-Forwards: 70\n"
+               "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>\n"
+               "Call-ID: cl2\nCSeq: 1 MESSAGE\nContent-Type: text/plain\n"
+               "l: 2\n\n"
+               "hello",
+               PHONE_UDP(), &a, PROXY_ACT_FORWARD);
     CHECK_STR(hdr(out, "Content-Length", 0), "2");
     CHECK_INT(hdr_count(out, "l"), 0);
     CHECK(strcmp(out + strlen(out) - 6, "\r\n\r\nhe") == 0);
@@ -1034,13 +995,10 @@ static void test_size_and_upstreams(void)
              "Call-ID: big\nCSeq: 1 MESSAGE\nContent-Type: text/plain\n"
              "Content-Length: 3000\n\n%s",
              body);
-    CHECK_INT(run(&px, big, PHONE_TLS(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_REPLY);
-    CHECK_INT(a.status, 513);
+    RUN_REPLY(&px, big, PHONE_TLS(), &a, 513);
     CHECK_INT(a.dest.conn_id, 77);
     px.ups[0].tcp_fallback = true;
-    CHECK_INT(run(&px, big, PHONE_TLS(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    RUN_EXPECT(&px, big, PHONE_TLS(), &a, PROXY_ACT_FORWARD);
     CHECK_INT(a.dest.transport, PBX_TP_TCP);
     CHECK(strncmp(hdr(out, "Via", 0), "SIP/2.0/TCP 10.0.0.1:5060;", 26) == 0); /* banned-ok */
     px.ups[0].tcp_fallback = false;
@@ -1056,14 +1014,12 @@ static void test_size_and_upstreams(void)
              "SIP/2.0 200 OK\nVia: %s\nFrom: %s\nTo: %s;tag=u\nCall-ID: %s\nCSeq: %s\n\n",
              hdr(probe, "Via", 0), hdr(probe, "From", 0), hdr(probe, "To", 0),
              hdr(probe, "Call-ID", 0), hdr(probe, "CSeq", 0));
-    CHECK_INT(run(&px, resp, PBX_UDP(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_HEALTH);
+    RUN_EXPECT(&px, resp, PBX_UDP(), &a, PROXY_ACT_HEALTH);
     CHECK_INT(a.upstream, 0);
     CHECK_INT(a.status, 200);
     CHECK_INT(proxy_health_result(&px, 0, true), 0);
     /* The same answer again (replay) is not taken. */
-    CHECK_INT(run(&px, resp, PBX_UDP(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_DROP);
+    RUN_EXPECT(&px, resp, PBX_UDP(), &a, PROXY_ACT_DROP);
 
     /* Failover with hysteresis: 3 failures take upstream 0 down; 2 successes bring it up. */
     CHECK_INT(proxy_upstream_pick(&px, SLICE_LIT("k")), 0);
@@ -1092,9 +1048,7 @@ static void test_size_and_upstreams(void)
     for (int i = 0; i < 3; i++)
         (void)proxy_health_result(&px, 1, false);
     CHECK_INT(proxy_upstream_pick(&px, SLICE_LIT("k")), -ENOENT);
-    CHECK_INT(run(&px, OPTIONS_OUT, PHONE_UDP(), &a), 0);
-    CHECK_INT(a.kind, PROXY_ACT_REPLY);
-    CHECK_INT(a.status, 503);
+    RUN_REPLY(&px, OPTIONS_OUT, PHONE_UDP(), &a, 503);
     CHECK_STR(hdr(out, "Retry-After", 0), "30");
     CHECK_INT(proxy_health_result(&px, 0, true), 0);
     CHECK_INT(proxy_health_result(&px, 0, true), 1);
