@@ -205,10 +205,10 @@ struct det_msgctx {
     int cred_state;                /* 0 not parsed yet, 1 present, -1 absent */
     bool ring_done;                /* this message's excerpt is in the evidence ring */
     bool auth_answer;              /* response: it answers a request that carried credentials */
-    /* Not cleared per message (engine.c ctx_init): keep these two last, written before read
+    /* Not cleared per message (pipeline.c ctx_init): keep these two last, written before read
      * (cred when cred_state becomes 1, ban_hit when has_ban becomes true). */
     struct sip_digest cred;
-    struct det_hit ban_hit; /* the strongest ban hit, applied once in finish() */
+    struct det_hit ban_hit; /* the strongest ban hit, applied once in det_verdict_finish() */
 };
 
 /* Remembers this message as evidence for a later ban of its source (once per message). Every
@@ -232,7 +232,21 @@ unsigned det_set_add(uint32_t *set, uint8_t *n, unsigned cap, uint32_t h);
 bool det_user_numeric(struct slice u);
 unsigned det_factor(const struct det_msgctx *mc);
 
-/* Detectors: each file has one; called in this order by engine.c. */
+/* records.c: the source key is the family byte and the address masked to the configured IPv6
+ * prefix, port cleared; *masked receives that address. */
+void det_src_key(const struct det_engine *e, const struct pbx_addr *in, uint8_t key[DET_SRC_KEY],
+                 struct pbx_addr *masked);
+/* The source's record, created (and possibly evicting) when absent; never NULL. */
+struct det_src *det_src_get(struct det_engine *e, const struct pbx_addr *a, int64_t now);
+
+/* evidence.c: writes up to DET_EVIDENCE_MAX bytes to out, the source's remembered excerpts,
+ * oldest first, each ended by a separator line; returns the length. */
+size_t det_evidence_collect(const struct det_engine *e, const struct pbx_addr *a, char *out);
+
+/* verdict.c: applies the pending ban, shadow mode and the counters once detectors are done. */
+void det_verdict_finish(struct det_msgctx *mc);
+
+/* Detectors: each file has one; called in this order by pipeline.c. */
 void det_canary_request(struct det_msgctx *mc);
 void det_scanner_request(struct det_msgctx *mc);
 void det_account_request(struct det_msgctx *mc);

@@ -1,4 +1,4 @@
-/* Private to src/fraud: engine internals shared by engine.c, state.c and detect.c. */
+/* Private to src/fraud: engine internals shared by the engine's files (engine.c and beside). */
 #ifndef PBXGUARD_FRAUD_INT_H
 #define PBXGUARD_FRAUD_INT_H
 
@@ -99,6 +99,40 @@ struct fraud_engine {
     bool lt_open;
     int64_t lt_day;
 };
+
+/* engine.c */
+/* Windows never run backwards: returns now_ms, or the latest instant seen when earlier. */
+int64_t fraud_clamp_now(struct fraud_engine *e, int64_t now_ms);
+/* Copies attacker bytes for a detail text: printable ASCII only, at most 40, NUL-terminated. */
+void fraud_safe_copy(char *dst, size_t cap, struct slice s);
+/* Hands an alert to the alert hook unless none is set or the rule is disabled. */
+void fraud_emit_alert(struct fraud_engine *e, enum fraud_rule rule, const char *account,
+                      const char *call_id, const char *e164, int64_t now_ms, const char *detail);
+
+/* schedule.c: whether now_ms falls in business hours; *day receives the local day number. */
+bool fraud_hours_compute(const struct fraud_engine *e, int64_t now_ms, int64_t *day);
+/* The same, cached per UTC minute in the engine. */
+bool fraud_hours_at(struct fraud_engine *e, int64_t now_ms, int64_t *day);
+
+/* decide.c: adds a reason for rule (unless disabled) and raises the decision's action. */
+void fraud_add_reason(const struct fraud_engine *e, struct fraud_decision *d, enum fraud_rule rule,
+                      const char *detail);
+
+/* limits.c */
+uint32_t fraud_window_count(int64_t *win, uint32_t *cur, uint32_t *prev, int64_t now_ms,
+                            int64_t len_ms);
+/* Resets the daily counters when day is a new local day. */
+void fraud_roll_day(struct acct *a, int64_t day);
+/* The rate, concurrency, international and spend rules of group g for this attempt
+ * (attempts: calls in the last minute before it); rolls the hourly window. */
+void fraud_limits_check(const struct fraud_engine *e, struct fraud_decision *d,
+                        const struct fraud_group *g, struct acct *a, uint32_t attempts, bool intl,
+                        int64_t now);
+
+/* locks.c */
+void fraud_lock_account(struct fraud_engine *e, struct acct *a, int64_t now_ms, const char *why);
+/* Asks the timer to end the account's calls in progress. */
+void fraud_mark_calls_for_end(struct fraud_engine *e, struct acct *a);
 
 /* state.c */
 int fraud_state_init(struct fraud_engine *e);
