@@ -42,11 +42,12 @@ class Gateway:
     phones behind one address registering at 200/s look like enumeration and flooding to
     the detectors, which then record what they would do (events with "shadow": true) but
     enforce nothing. Tests of what the gateway blocks pass shadow=False.
+    extra_config: top-level YAML sections appended to the file as written.
     The kernel's nftables are never touched (ban.nftables.enabled: false): a ban there would
     reach every other test and the host itself."""
 
     def __init__(self, h, listen, upstreams, gateway_config="", name="gateway", log_level="debug",
-                 tcp_fallback=False, shadow=True):
+                 tcp_fallback=False, shadow=True, extra_config=""):
         if not h.pbxguard or not os.access(h.pbxguard, os.X_OK):
             raise harness.TestFailure("no pbxguard binary (pass --pbxguard PATH)")
         self.h = h
@@ -77,6 +78,7 @@ class Gateway:
                     "    - uri: %s\n      tcp_fallback: true\n" % u for u in self.upstreams)
             if gateway_config:
                 f.write("gateway:\n" + gateway_config)
+            f.write(extra_config)
         self.proc = None
 
     def addr(self, transport="udp", family=4):

@@ -78,6 +78,7 @@ class Sipp:
         self.local_port = local_port or h.free_port(local_ip)
         self.transport = transport
         self.timeout = timeout
+        self.calls = calls
         self.stat_path = os.path.join(self.dir, "stat.csv")
         self.err_path = os.path.join(self.dir, "errors.log")
         self.msg_path = os.path.join(self.dir, "messages.log")
