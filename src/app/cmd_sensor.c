@@ -57,8 +57,7 @@ struct sn_opts {
 
 struct sn_run {
     const char *config;        /* for SIGHUP */
-    struct cfg_snapshot *snap; /* the last reloaded configuration (engine strings borrow
-                                  from it); the first one stays with cmd_sensor */
+    struct cfg_snapshot *snap; /* the configuration in force (engine strings borrow from it) */
     struct sensor *s;
     struct sensor_report *rep;
     struct det_runtime *rt;
@@ -276,6 +275,8 @@ static void reload(struct sn_run *r)
         cfg_snapshot_unref(s);
         return;
     }
+    reload_bans(r->rt, cfg_snapshot_section(r->snap, "ban"), cfg_snapshot_section(s, "ban"),
+                "sensor");
     if (app_config_apply_core(s) != 0)
         log_warn("sensor: reload: keeping the previous log or event destination");
     if (r->snap)
@@ -427,6 +428,7 @@ int cmd_sensor(int argc, char **argv)
                           &r.rep) < 0)
         goto out;
     det_set_ban_hook(r.rt->engine, ban_hook, &r);
+    r.snap = cfg_snapshot_ref(snap); /* the configuration in force, for the next reload */
 
     struct sensor_opts so;
     sensor_opts_defaults(&so);

@@ -2,10 +2,13 @@
  * Start-up pieces shared by the long-running subcommands: one place decides how a missing
  * configuration file falls back to the defaults and how a rejection is reported.
  */
+#include <errno.h>
 #include <stdio.h>
 
 #include "config_sections.h"
 #include "daemon_common.h"
+#include "pbxguard/core/log.h"
+#include "pbxguard/detect/runtime.h"
 
 int daemon_config_load(const char *prog, const char *path, struct cfg_snapshot **out)
 {
@@ -29,4 +32,17 @@ int daemon_config_load(const char *prog, const char *path, struct cfg_snapshot *
 out:
     cfg_diag_fini(&d);
     return rc;
+}
+
+void reload_bans(struct det_runtime *rt, const struct ban_section *old,
+                 const struct ban_section *new_, const char *prog)
+{
+    char note[128];
+    int rc = det_runtime_reload_bans(rt, old, new_, note, sizeof(note));
+    if (rc == -ENOSPC)
+        log_error("%s: reload: ban.allow does not fit in the allow-list; some networks are "
+                  "not trusted",
+                  prog);
+    else if (rc > 0)
+        log_warn("%s: reload: %s changed; that part applies after a restart", prog, note);
 }

@@ -16,4 +16,11 @@
  */
 PBX_WUR int daemon_config_load(const char *prog, const char *path, struct cfg_snapshot **out);
 
+struct det_runtime;
+struct ban_section;
+/* SIGHUP: applies the reloaded ban section to the running runtime and logs, as prog, what
+ * only a restart can change. */
+void reload_bans(struct det_runtime *rt, const struct ban_section *old,
+                 const struct ban_section *new_, const char *prog);
+
 #endif

@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "daemon_common.h"
 #include "gateway_fraud.h"
 #include "gateway_guard.h"
 #include "pbxguard/core/clock.h"
@@ -282,6 +283,8 @@ int gw_guard_reload(struct cfg_snapshot *s)
         return rc;
     }
     det_set_shadow(g->rt->engine, dc.shadow);
+    reload_bans(g->rt, cfg_snapshot_section(g->snap, "ban"), cfg_snapshot_section(s, "ban"),
+                "gateway");
     cfg_snapshot_unref(g->snap);
     g->snap = cfg_snapshot_ref(s);
     allow_upstreams(g);

@@ -82,6 +82,16 @@ int ban_table_new(const struct ban_config *cfg, struct ban_table **out)
     return 0;
 }
 
+int ban_table_set_policy(struct ban_table *t, const struct ban_config *cfg)
+{
+    if (!cfg || cfg->nsteps == 0 || cfg->nsteps > BAN_MAX_STEPS)
+        return -EINVAL;
+    size_t cap = t->cfg.capacity;
+    t->cfg = *cfg;
+    t->cfg.capacity = cap;
+    return cfg->capacity == cap ? 0 : -EBUSY;
+}
+
 void ban_table_free(struct ban_table *t)
 {
     if (!t)

@@ -91,6 +91,49 @@ out:
     return rc;
 }
 
+static bool cidr_listed(const struct ban_section *bs, const struct pbx_cidr *c)
+{
+    for (size_t i = 0; bs && i < bs->nallow; i++)
+        if (bs->allow[i].prefix == c->prefix && pbx_addr_eq(&bs->allow[i].base, &c->base, false))
+            return true;
+    return false;
+}
+
+static const char *table_name(const struct ban_section *bs)
+{
+    return bs && bs->table ? bs->table : "pbxguard";
+}
+
+int det_runtime_reload_bans(struct det_runtime *r, const struct ban_section *old,
+                            const struct ban_section *new_, char *note, size_t cap)
+{
+    struct ban_config dflt;
+    int rc = 0;
+
+    note[0] = '\0';
+    ban_config_defaults(&dflt);
+    if (ban_table_set_policy(r->bans, new_ ? &new_->cfg : &dflt) == -EBUSY) {
+        snprintf(note, cap, "ban.capacity");
+        rc = 1;
+    }
+    for (size_t i = 0; old && i < old->nallow; i++) {
+        if (cidr_listed(new_, &old->allow[i]))
+            continue;
+        int del = ban_allow_del(r->bans, &old->allow[i]);
+        (void)del; /* -ENOENT: already taken out with ctl allow del */
+    }
+    for (size_t i = 0; new_ && i < new_->nallow; i++)
+        if (ban_allow_add(r->bans, &new_->allow[i]) < 0)
+            return -ENOSPC;
+    bool nft_old = !old || old->nft, nft_new = !new_ || new_->nft;
+    if (nft_old != nft_new || strcmp(table_name(old), table_name(new_)) != 0) {
+        size_t n = strlen(note);
+        snprintf(note + n, cap - n, "%sban.nftables", n ? ", " : "");
+        rc = 1;
+    }
+    return rc;
+}
+
 void det_runtime_tick(struct det_runtime *r, int64_t now_ms)
 {
     det_tick(r->engine, now_ms);

@@ -66,6 +66,11 @@ struct ban_table;
 PBX_WUR int ban_table_new(const struct ban_config *cfg, struct ban_table **out);
 void ban_table_free(struct ban_table *t);
 
+/* Reload: the escalation steps, history and IPv6 widening of cfg apply from now on (bans in
+ * force keep their expiry). The capacity is fixed at creation: -EBUSY when cfg asks for
+ * another one (everything else is applied all the same). */
+PBX_WUR int ban_table_set_policy(struct ban_table *t, const struct ban_config *cfg);
+
 /* Bytes allocated by the table (fixed after ban_table_new). */
 size_t ban_table_mem(const struct ban_table *t);
 /* Active bans at now. O(capacity). */

@@ -41,6 +41,16 @@ PBX_WUR int det_runtime_open(const struct det_config *dc, const struct ban_secti
                              const char *data_dir, bool kernel, int64_t now_ms, char *err,
                              size_t errcap, struct det_runtime **out);
 
+/*
+ * Reload of the ban section (old: the running one, new_: the reloaded one; NULL = defaults).
+ * Escalation steps, history and IPv6 widening apply at once; allow-list networks that left
+ * the section are removed and new ones added (networks added with `ctl allow add` stay).
+ * Returns 0, or 1 when the section also changes what only a restart applies (capacity,
+ * nftables) — *note then says what. -ENOSPC: the allow-list is full (the rest applied).
+ */
+PBX_WUR int det_runtime_reload_bans(struct det_runtime *r, const struct ban_section *old,
+                                    const struct ban_section *new_, char *note, size_t cap);
+
 /* Timer work, every ~100 ms to 1 s: ban expiry events, store batches, hourly event pruning. */
 void det_runtime_tick(struct det_runtime *r, int64_t now_ms);
 
