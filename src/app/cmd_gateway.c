@@ -221,13 +221,16 @@ static void on_msg(void *ctx, const struct net_msg *msg)
             gw_hook_initial_invite(g, msg, &m, &d);
     } else if (from == PROXY_SIDE_INSIDE) {
         gw_hook_response_inside(g, msg, &m, &d);
+    } else {
+        gw_hook_response_outside(g, msg, &m, &d);
     }
     if (d.verdict == GW_DROP) {
         g->st.hook_drops++;
         return;
     }
     /* Each hook records its own events; the proxy's refusals are recorded below. */
-    if (d.verdict == GW_REJECT && m.is_request) {
+    bool hook_reply = d.verdict == GW_REJECT && m.is_request;
+    if (hook_reply) {
         proxy_reply_hdrs(g->px, msg, &m, d.status, d.reason ? d.reason : "Forbidden", d.extra,
                          &act);
     } else if (proxy_process(g->px, msg, &m, &act) < 0) {
@@ -240,7 +243,7 @@ static void on_msg(void *ctx, const struct net_msg *msg)
         break;
     case PROXY_ACT_REPLY:
         g->st.replied++;
-        if (act.status == 403 || act.status == 482)
+        if (!hook_reply && (act.status == 403 || act.status == 482))
             gw_event(msg, &m, "proxy.reject", EV_ACT_REJECT, act.reason);
         send_action(g, &act);
         break;

@@ -116,7 +116,7 @@ static void on_tick(void *ctx, struct net_timer *t)
     struct gw_fraud *f = ctx;
     (void)t;
     gf_end_calls(f, gf_now(f));
-    gf_purge_anonymous(f, gf_now(f));
+    gf_purge_pending(f, gf_now(f));
     if (f->store && store_tick(f->store, clock_wall_ms()) < 0)
         log_warn("gateway: fraud: store commit failed");
 }
@@ -289,6 +289,12 @@ int gw_fraud_reload(const struct cfg_snapshot *s)
         f->dlg[i].used = false;
     f->n_dlg = 0;
     f->n_anon = 0;
+    f->n_cancel = 0;
+    for (unsigned i = 0; i < GF_RETX_MAX; i++)
+        if (f->retx[i].used && f->retx[i].dlg >= 0) {
+            f->retx[i].used = false; /* its dialog slot is gone */
+            f->n_retx--;
+        }
     return 0;
 }
 
@@ -296,5 +302,8 @@ void gw_fraud_close(void)
 {
     struct gw_fraud *f = gf_active;
     gf_active = NULL;
+    if (f && f->own_answers)
+        log_info("gateway: fraud: %llu answers to our own BYEs and CANCELs absorbed",
+                 (unsigned long long)f->own_answers);
     gf_free(f);
 }

@@ -3,8 +3,9 @@
  * the decision on each authenticated initial INVITE from outside, call tracking from the
  * INVITE to its end (2xx, BYE, CANCEL, failure, setup timeout), a minimal dialog record per
  * tracked call so that a call the policy ends (max duration, spend, quarantine) gets a BYE
- * sent both ways while it runs, call records to the SQLite store, and the control commands
- * `account lock|unlock|list` and `lockdown on|off` (docs/fraud.md, "In the gateway").
+ * sent both ways while it runs or a CANCEL towards the PBX while it rings, call records to
+ * the SQLite store, and the control commands `account lock|unlock|list` and
+ * `lockdown on|off` (docs/fraud.md, "In the gateway").
  *
  * One instance per process, owned by the event-loop thread (nothing here is thread-safe):
  * gw_fraud_open() installs it, the pipeline hooks call in, gw_fraud_close() removes it.
@@ -72,6 +73,12 @@ void gw_fraud_request(const struct net_msg *in, const struct sip_msg *m, bool fr
  * itself (a BYE ending a call): the caller must not forward it.
  */
 bool gw_fraud_response(const struct net_msg *in, const struct sip_msg *m);
+
+/*
+ * A response from outside. Returns true when it answers a BYE the gateway sent itself (a
+ * call the policy ended): it is counted and the caller must neither forward nor report it.
+ */
+bool gw_fraud_response_outside(const struct net_msg *in, const struct sip_msg *m);
 
 /*
  * Registers `account` (lock NAME [REASON] | unlock NAME | list), `lockdown` (on|off: the

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +18,42 @@
 #define GF_ENDS_BATCH 16u
 /* Branch prefix of the BYEs we originate: their responses are ours to absorb. */
 #define GF_BRANCH "z9hG4bK-pbxgf-"
+
+/* ------------------------------------------------------------------------------------ */
+/* Retransmission of our requests towards the PBX over UDP (RFC 3261 §17.1.2.2). */
+
+static void retx_add(struct gw_fraud *f, const struct net_dest *dest, const uint8_t *buf, size_t n,
+                     uint64_t seq, int32_t dlg)
+{
+    if (dest->transport != PBX_TP_UDP || n > GF_RETX_LEN)
+        return;
+    for (unsigned i = 0; i < GF_RETX_MAX; i++) {
+        struct gf_retx *x = &f->retx[i];
+        if (x->used)
+            continue;
+        x->used = true;
+        x->tries = 0;
+        x->len = (uint16_t)n;
+        x->seq = seq;
+        x->dlg = dlg;
+        x->interval_ms = 500;
+        x->next_ms = clock_mono_ms() + x->interval_ms;
+        x->dest = *dest;
+        memcpy(x->buf, buf, n);
+        f->n_retx++;
+        return;
+    }
+}
+
+/* The CANCEL of dialog slot dlg was answered (or its INVITE was). */
+static void retx_stop_dlg(struct gw_fraud *f, int32_t dlg)
+{
+    for (unsigned i = 0; i < GF_RETX_MAX && f->n_retx; i++)
+        if (f->retx[i].used && f->retx[i].dlg == dlg) {
+            f->retx[i].used = false;
+            f->n_retx--;
+        }
+}
 
 /* ------------------------------------------------------------------------------------ */
 /* Dialog table: bounded, keyed by a seeded hash of the Call-ID confirmed by comparison. */
@@ -70,6 +107,11 @@ void gf_dlg_del(struct gw_fraud *f, struct gf_dialog *d)
         }
     if (d->anonymous)
         f->n_anon--;
+    if (d->cancel_sent) {
+        /* Any answer to the INVITE means our CANCEL arrived or no longer matters. */
+        retx_stop_dlg(f, idx);
+        f->n_cancel--;
+    }
     d->used = false;
     f->n_dlg--;
 }
@@ -118,25 +160,46 @@ static void send_bye(struct gw_fraud *f, const struct gf_dialog *d, bool to_call
         return;
     }
     int rc = net_send(f->net, dest, (const uint8_t *)buf, (size_t)n);
-    if (to_callee && dest->transport == PBX_TP_UDP && (size_t)n <= GF_RETX_LEN)
-        for (unsigned i = 0; i < GF_RETX_MAX; i++) {
-            struct gf_retx *x = &f->retx[i];
-            if (x->used)
-                continue;
-            x->used = true;
-            x->tries = 0;
-            x->len = (uint16_t)n;
-            x->seq = f->bye_seq;
-            x->interval_ms = 500;
-            x->next_ms = clock_mono_ms() + x->interval_ms;
-            x->dest = *dest;
-            memcpy(x->buf, buf, (size_t)n);
-            f->n_retx++;
-            break;
-        }
+    if (to_callee)
+        retx_add(f, dest, (const uint8_t *)buf, (size_t)n, f->bye_seq, -1);
     if (rc < 0)
         log_warn("gateway: fraud: BYE towards the %s failed: %s", to_callee ? "PBX" : "caller",
                  strerror(-rc));
+}
+
+/*
+ * RFC 3261 §9.1: a ringing call is ended by a CANCEL with the INVITE's Request-URI, Call-ID,
+ * From, To, CSeq number and Route, and the top Via of the INVITE we forwarded. The CANCEL the
+ * caller would send is prepared from its INVITE and goes through the proxy like one received
+ * from the caller: the proxy's stateless branch (§16.11) is a hash of exactly those fields, so
+ * it gets our Via of the INVITE and the same upstream. False when it could not be sent.
+ */
+static bool send_cancel(struct gw_fraud *f, const struct gf_dialog *d)
+{
+    static struct sip_msg cm; /* large; one event-loop thread */
+    struct proxy_action act;
+    struct net_msg in;
+
+    if (!d->cancel_len || !f->px)
+        return false;
+    memset(&in, 0, sizeof(in));
+    in.buf = (const uint8_t *)d->cancel;
+    in.len = d->cancel_len;
+    in.transport = d->caller_dest.transport;
+    in.remote = d->caller_dest.addr;
+    in.local = d->caller_local;
+    in.listener_id = d->caller_dest.listener_id;
+    in.conn_id = d->caller_dest.conn_id;
+    if (sip_msg_parse(&cm, in.buf, in.len, SIP_PARSE_STREAM) < 0 ||
+        proxy_process(f->px, &in, &cm, &act) < 0 || act.kind != PROXY_ACT_FORWARD) {
+        log_warn("gateway: fraud: no CANCEL could be made for a ringing call");
+        return false;
+    }
+    int rc = net_send(f->net, &act.dest, act.buf, act.len);
+    if (rc < 0)
+        log_warn("gateway: fraud: CANCEL towards the PBX failed: %s", strerror(-rc));
+    retx_add(f, &act.dest, act.buf, act.len, 0, (int32_t)(d - f->dlg));
+    return true;
 }
 
 /* The engine forgets calls it ended itself (setup timeout): -ENOENT is expected then. */
@@ -157,13 +220,24 @@ void gf_end_calls(struct gw_fraud *f, int64_t now)
             struct slice id = slice_cstr(ends[i].call_id);
             struct gf_dialog *d = gf_dlg_find(f, id);
             const char *why = fraud_rule_name(ends[i].rule);
+            bool ringing = false;
             if (d && d->answered) {
                 send_bye(f, d, true, why);
                 send_bye(f, d, false, why);
+            } else if (d && !d->anonymous && !d->cancelled && !d->cancel_sent &&
+                       send_cancel(f, d)) {
+                /* Kept until the PBX's final answer: the 200 to our CANCEL is ours, the
+                 * 487 goes on to the caller. */
+                ringing = d->cancel_sent = true;
+                d->cancel_since_ms = now;
+                d->end_why = why;
+                f->n_cancel++;
             }
             log_info("gateway: fraud: call of account %s ended (%s)%s", ends[i].account, why,
-                     d && d->answered ? ": BYE sent both ways" : ": not answered, untracked");
-            if (d)
+                     d && d->answered ? ": BYE sent both ways"
+                     : ringing        ? ": ringing, CANCEL sent to the PBX"
+                                      : ": not answered, untracked");
+            if (d && !ringing)
                 gf_dlg_del(f, d);
             gf_track_end(f->eng, id, now, FRAUD_END_ENFORCED);
         }
@@ -180,7 +254,8 @@ void gf_on_retx(void *ctx, struct net_timer *t)
         if (!x->used || now < x->next_ms)
             continue;
         if (x->tries >= GF_RETX_TRIES) {
-            log_warn("gateway: fraud: a BYE towards the PBX was never answered");
+            log_warn("gateway: fraud: a %s towards the PBX was never answered",
+                     x->dlg >= 0 ? "CANCEL" : "BYE");
             x->used = false;
             f->n_retx--;
             continue;
@@ -189,40 +264,54 @@ void gf_on_retx(void *ctx, struct net_timer *t)
         x->interval_ms = x->interval_ms * 2 > 4000 ? 4000 : x->interval_ms * 2;
         x->next_ms = now + x->interval_ms;
         if (net_send(f->net, &x->dest, x->buf, x->len) < 0)
-            log_debug("gateway: fraud: BYE retransmission failed");
+            log_debug("gateway: fraud: retransmission towards the PBX failed");
     }
+}
+
+/* The sequence number of one of our BYEs from its branch; false for any other branch. */
+static bool bye_branch_seq(const struct gw_fraud *f, struct slice branch, uint64_t *out)
+{
+    size_t plen = sizeof(GF_BRANCH) - 1;
+    uint64_t seq = 0;
+    if (branch.len != plen + 16 || !slice_starts_with_ci(branch, GF_BRANCH))
+        return false;
+    for (size_t i = plen; i < branch.len; i++) {
+        char c = branch.p[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            return false;
+        seq = seq << 4 | (uint64_t)v;
+    }
+    if (seq == 0 || seq > f->bye_seq)
+        return false; /* never sent */
+    *out = seq;
+    return true;
 }
 
 /* An answer to one of our BYEs: stops its retransmissions. */
 static void retx_answered(struct gw_fraud *f, struct slice branch)
 {
-    size_t plen = sizeof(GF_BRANCH) - 1;
-    uint64_t seq = 0;
-    if (branch.len != plen + 16)
+    uint64_t seq;
+    if (!bye_branch_seq(f, branch, &seq))
         return;
-    for (size_t i = plen; i < branch.len; i++) {
-        char c = branch.p[i];
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (v < 0)
-            return;
-        seq = seq << 4 | (uint64_t)v;
-    }
     for (unsigned i = 0; i < GF_RETX_MAX; i++)
-        if (f->retx[i].used && f->retx[i].seq == seq) {
+        if (f->retx[i].used && f->retx[i].dlg < 0 && f->retx[i].seq == seq) {
             f->retx[i].used = false;
             f->n_retx--;
             return;
         }
 }
 
-/* Unauthenticated INVITEs never answered finally (lost responses) free their dialog slot
- * after the setup timeout, like tracked calls do in the engine. */
-void gf_purge_anonymous(struct gw_fraud *f, int64_t now)
+/* Unauthenticated INVITEs never answered finally (lost responses), and INVITEs we cancelled
+ * whose final answer never came, free their dialog slot after the setup timeout, like tracked
+ * calls do in the engine. */
+void gf_purge_pending(struct gw_fraud *f, int64_t now)
 {
     int64_t limit = (int64_t)fraud_engine_policy(f->eng)->setup_timeout_s * 1000;
-    for (uint32_t i = 0; i < GW_FRAUD_DIALOGS_MAX && f->n_anon; i++) {
+    for (uint32_t i = 0; i < GW_FRAUD_DIALOGS_MAX && (f->n_anon || f->n_cancel); i++) {
         struct gf_dialog *d = &f->dlg[i];
-        if (d->used && d->anonymous && now - d->anon_since_ms > limit)
+        if (d->used && ((d->anonymous && now - d->anon_since_ms > limit) ||
+                        (d->cancel_sent && now - d->cancel_since_ms > limit)))
             gf_dlg_del(f, d);
     }
 }
@@ -268,7 +357,74 @@ static void dest_of(const struct net_msg *in, struct net_dest *d)
     d->listener_id = in->listener_id;
 }
 
-/* What a BYE towards the caller needs from its INVITE. */
+static void cancel_put(struct gf_dialog *g, size_t *off, bool *ok, const char *fmt, ...)
+    PBX_PRINTF(4, 5);
+
+/* Appends to the prepared CANCEL; once something does not fit, nothing is kept. */
+static void cancel_put(struct gf_dialog *g, size_t *off, bool *ok, const char *fmt, ...)
+{
+    va_list ap;
+    if (!*ok)
+        return;
+    va_start(ap, fmt);
+    int n = vsnprintf(g->cancel + *off, sizeof(g->cancel) - *off, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(g->cancel) - *off) {
+        *ok = false;
+        return;
+    }
+    *off += (size_t)n;
+}
+
+/*
+ * The CANCEL the caller would send for INVITE m (RFC 3261 §9.1): its Request-URI, top Via,
+ * Route, From, To, Call-ID and CSeq number. Copied values are the checked copies, so no
+ * header can be injected; anything missing or too long leaves no CANCEL.
+ */
+static void prepare_cancel(struct gf_dialog *g, const struct sip_msg *m)
+{
+    char to[GW_FRAUD_HDR_MAX], uri[GW_FRAUD_HDR_MAX], route[GW_FRAUD_ROUTE_MAX];
+    struct sip_via v;
+    size_t off = 0;
+    bool ok = true;
+
+    g->cancel_len = 0;
+    if (!g->from[0] || !copy_value(m, SIP_HDR_TO, to, sizeof(to)) ||
+        !copy_slice(m->ruri_raw, uri, sizeof(uri)) || sip_msg_via(m, 0, &v) < 0 ||
+        v.host.len >= GW_FRAUD_HDR_MAX || v.params.len >= GW_FRAUD_HDR_MAX)
+        return;
+    char host[GW_FRAUD_HDR_MAX], params[GW_FRAUD_HDR_MAX];
+    if (!copy_slice(v.host, host, sizeof(host)))
+        return;
+    params[0] = '\0';
+    if (v.params.len && !copy_slice(v.params, params, sizeof(params)))
+        return;
+    bool v6 = v.host_type == SIP_HOST_IPV6;
+    cancel_put(g, &off, &ok, "CANCEL %s SIP/2.0\r\nVia: %.*s/%.*s/%.*s %s%s%s", uri,
+               (int)v.protocol.len, v.protocol.p, (int)v.version.len, v.version.p,
+               (int)v.transport.len, v.transport.p, v6 ? "[" : "", host, v6 ? "]" : "");
+    if (v.port)
+        cancel_put(g, &off, &ok, ":%u", (unsigned)v.port);
+    cancel_put(g, &off, &ok, "%s\r\n", params);
+    for (unsigned i = 0; i < m->count[SIP_HDR_ROUTE] && ok; i++) {
+        const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_ROUTE, i);
+        size_t n = h ? sip_value_unfold(h->value, route, sizeof(route)) : 0;
+        if (n == 0 || n >= sizeof(route) - 1)
+            return;
+        for (size_t j = 0; j < n; j++)
+            if ((unsigned char)route[j] < 0x20 && route[j] != '\t')
+                return;
+        cancel_put(g, &off, &ok, "Route: %.*s\r\n", (int)n, route);
+    }
+    cancel_put(g, &off, &ok,
+               "Max-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %.*s\r\n"
+               "CSeq: %" PRIu32 " CANCEL\r\nContent-Length: 0\r\n\r\n",
+               g->from, to, (int)g->call_id_len, g->call_id, m->cseq_num);
+    if (ok && off <= UINT16_MAX)
+        g->cancel_len = (uint16_t)off;
+}
+
+/* What a BYE towards the caller, or a CANCEL of its INVITE, needs from the INVITE. */
 void gf_remember_caller(struct gf_dialog *g, const struct net_msg *in, const struct sip_msg *m)
 {
     g->invite_cseq = g->caller_cseq = m->cseq_num;
@@ -278,6 +434,7 @@ void gf_remember_caller(struct gf_dialog *g, const struct net_msg *in, const str
     if (!copy_value(m, SIP_HDR_FROM, g->from, sizeof(g->from)) || !ct ||
         !copy_slice(ct->uri_raw, g->caller_uri, sizeof(g->caller_uri)))
         g->caller_uri[0] = '\0'; /* cannot address a BYE to the caller */
+    prepare_cancel(g, m);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -413,13 +570,22 @@ bool gw_fraud_response(const struct net_msg *in, const struct sip_msg *m)
     if (v && slice_starts_with_ci(v->branch, GF_BRANCH)) {
         if (m->status >= 200)
             retx_answered(f, v->branch);
+        f->own_answers++;
         return true; /* the answer to one of our BYEs */
     }
-    if (m->status < 200)
-        return false;
     struct slice id = sip_msg_call_id(m);
     struct gf_dialog *d = gf_dlg_find(f, id);
-    if (!d)
+    if (d && m->cseq_method == SIP_METHOD_CANCEL) {
+        /* Our CANCEL carries the INVITE's branch: its answer is told apart by the dialog
+         * only. The caller's own CANCEL (d->cancelled) gets its answer. */
+        if (!d->cancel_sent || d->cancelled)
+            return false;
+        if (m->status >= 200)
+            retx_stop_dlg(f, (int32_t)(d - f->dlg));
+        f->own_answers++;
+        return true;
+    }
+    if (!d || m->status < 200)
         return false;
     int64_t now = gf_now(f);
     if (m->cseq_method == SIP_METHOD_BYE) {
@@ -438,6 +604,17 @@ bool gw_fraud_response(const struct net_msg *in, const struct sip_msg *m)
         return false;
     }
     if (m->status < 300) {
+        if (!d->answered && d->cancel_sent) {
+            /* Answered before our CANCEL arrived (RFC 3261 §9.1): the call is up but
+             * already ended for the policy, so it is ended with BYE both ways. */
+            learn_answer(d, in, m);
+            if (d->answered) {
+                send_bye(f, d, true, d->end_why);
+                send_bye(f, d, false, d->end_why);
+            }
+            gf_dlg_del(f, d);
+            return false;
+        }
         if (!d->answered) {
             learn_answer(d, in, m);
             if (fraud_call_answered(f->eng, id, now) < 0)
@@ -488,4 +665,18 @@ void gw_fraud_request(const struct net_msg *in, const struct sip_msg *m, bool fr
     } else if (m->cseq_num > d->caller_cseq) {
         d->caller_cseq = m->cseq_num;
     }
+}
+
+bool gw_fraud_response_outside(const struct net_msg *in, const struct sip_msg *m)
+{
+    struct gw_fraud *f = gf_active;
+    const struct sip_via *v = sip_msg_via0_get(m);
+    uint64_t seq;
+    (void)in;
+    /* The caller's answer to the BYE we sent it: ours alone (the proxy has no Via of its own
+     * to route it on), so it ends here instead of being reported as a stray response. */
+    if (!f || !v || !bye_branch_seq(f, v->branch, &seq))
+        return false;
+    f->own_answers++;
+    return true;
 }

@@ -25,10 +25,18 @@
 #define GF_RETX_TRIES 6u
 #define GF_RETX_LEN 2048u
 #define GF_RETX_TICK_MS 250u
+/* The CANCEL of a tracked INVITE, prepared from it as the caller would send it (RFC 3261
+ * §9.1); a longer one leaves that call to ring out if the policy ends it unanswered. */
+#define GF_CANCEL_MAX 1536u
 
 /* What the gateway keeps of one tracked call to be able to end it (RFC 3261 §12). */
 struct gf_dialog {
     bool used, answered, cancelled;
+    /* We cancelled it (policy end while ringing): kept until the PBX's final answer or the
+     * setup timeout, so that the answer to our CANCEL is not passed to the caller. */
+    bool cancel_sent;
+    int64_t cancel_since_ms;
+    const char *end_why; /* static rule name of the policy end, for a late 2xx's BYE */
     /* An INVITE without credentials the policy let through: the engine tracks it only if the
      * PBX answers it with a 2xx (no challenge), as a call of the pseudo-account. */
     bool anonymous;
@@ -50,13 +58,16 @@ struct gf_dialog {
     char route_caller[GW_FRAUD_ROUTE_MAX]; /* Record-Route entries beyond us, phone side */
     struct net_dest caller_dest, pbx_dest;
     struct pbx_addr caller_local, pbx_local; /* our address on each side, for Via */
+    uint16_t cancel_len;
+    char cancel[GF_CANCEL_MAX]; /* the caller's CANCEL of the INVITE, not NUL-terminated */
 };
 
 struct gf_retx {
     bool used;
     uint8_t tries;
     uint16_t len;
-    uint64_t seq; /* the branch suffix */
+    uint64_t seq; /* the branch suffix of a BYE; 0 for a CANCEL */
+    int32_t dlg;  /* the dialog a CANCEL belongs to; -1 for a BYE */
     int64_t next_ms, interval_ms;
     struct net_dest dest;
     uint8_t buf[GF_RETX_LEN];
@@ -75,7 +86,9 @@ struct gw_fraud {
     int32_t *buckets;
     uint32_t n_buckets; /* power of two */
     uint32_t n_dlg;
-    uint32_t n_anon; /* dialogs still flagged anonymous */
+    uint32_t n_anon;      /* dialogs still flagged anonymous */
+    uint32_t n_cancel;    /* dialogs flagged cancel_sent */
+    uint64_t own_answers; /* answers to our BYEs and CANCELs, absorbed */
     uint64_t bye_seq;
     struct net_timer retx_timer;
     struct gf_retx retx[GF_RETX_MAX];
@@ -109,13 +122,16 @@ void gf_remember_caller(struct gf_dialog *g, const struct net_msg *in, const str
 /* Tells the engine a call ended; -ENOENT (a call it ended itself) is not an error. */
 void gf_track_end(struct fraud_engine *e, struct slice id, int64_t now, enum fraud_end_cause cause);
 
-/* Ends the calls the engine wants ended at now: BYE both ways for answered ones. */
+/* Ends the calls the engine wants ended at now: BYE both ways for answered ones, a CANCEL
+ * towards the PBX for ringing ones (the PBX's 487 then reaches the caller). */
 void gf_end_calls(struct gw_fraud *f, int64_t now);
 
-/* Frees the slots of unauthenticated INVITEs never answered within the setup timeout. */
-void gf_purge_anonymous(struct gw_fraud *f, int64_t now);
+/* Frees the slots of unauthenticated INVITEs, and of INVITEs we cancelled, never answered
+ * finally within the setup timeout. */
+void gf_purge_pending(struct gw_fraud *f, int64_t now);
 
-/* Timer callback (ctx is the instance): retransmits unanswered BYEs towards the PBX. */
+/* Timer callback (ctx is the instance): retransmits unanswered BYEs and CANCELs towards the
+ * PBX. */
 void gf_on_retx(void *ctx, struct net_timer *t);
 
 #endif

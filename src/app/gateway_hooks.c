@@ -67,6 +67,15 @@ void gw_hook_response_inside(void *ctx, const struct net_msg *in, const struct s
         d->verdict = GW_DROP;
 }
 
+void gw_hook_response_outside(void *ctx, const struct net_msg *in, const struct sip_msg *m,
+                              struct gw_decision *d)
+{
+    (void)ctx;
+    /* A phone's answer to a BYE the fraud policy sent it: ours, absorbed (counted as a hook
+     * drop) rather than reported as a response the proxy cannot route. */
+    d->verdict = gw_fraud_response_outside(in, m) ? GW_DROP : GW_PASS;
+}
+
 void gw_hook_initial_invite(void *ctx, const struct net_msg *in, const struct sip_msg *m,
                             struct gw_decision *d)
 {

@@ -5,6 +5,7 @@
  *   gw_hook_admit            before any parsing, per datagram / new connection (net admit)
  *   gw_hook_request          each parsed request, from either side
  *   gw_hook_response_inside  each parsed response from the PBX (401/403/200 learning)
+ *   gw_hook_response_outside each parsed response from outside (answers to our own BYEs)
  *   gw_hook_initial_invite   initial INVITEs from outside (fraud: destination, limits)
  *   gw_hook_malformed        each message the parser refused (never answered)
  *
@@ -41,6 +42,8 @@ void gw_hook_request(void *ctx, const struct net_msg *in, const struct sip_msg *
                      enum proxy_side from, struct gw_decision *d);
 void gw_hook_response_inside(void *ctx, const struct net_msg *in, const struct sip_msg *m,
                              struct gw_decision *d);
+void gw_hook_response_outside(void *ctx, const struct net_msg *in, const struct sip_msg *m,
+                              struct gw_decision *d);
 void gw_hook_initial_invite(void *ctx, const struct net_msg *in, const struct sip_msg *m,
                             struct gw_decision *d);
 /* err: the parser's negative errno; m: the partially parsed message (err_reason) or NULL. */

@@ -14,6 +14,9 @@ to a SIPp "carrier" UAS. --case picks one part:
   ctl           ctl account lock/unlock (emergency still allowed); ctl lockdown (only
                 internal and emergency); quarantine on a high-risk call: account locked, its
                 live call ended, source banned, alert event
+  ringing       quarantine while a call of the account still rings: the carrier gets a
+                CANCEL and the caller the 487; the answers to the gateway's own CANCEL and
+                BYEs are absorbed (no proxy.drop), and a refusal leaves one event only
   control       without a fraud section the same premium, high-risk and night international
                 calls complete; a SIGHUP adding the section refuses them from then on
   unauthenticated  a PBX with an open dial plan (INVITEs routed without credentials):
@@ -133,6 +136,8 @@ def case_enforce(h, topo):
     caller, uas = fraud.held_call(h, topo, gw, user(topo, "1030"), fraud.INTL_FR, "spend")
     fraud.expect_ended_by_gateway(caller, uas, "spend_per_day", "spend")
     fraud.refused(h, topo, gw, user(topo, "1030"), fraud.INTL_FR, "spend_per_day", "spend-2")
+    # The phones' 200s to the gateway's BYEs are the gateway's own answers.
+    fraud.no_stray_drops(gw)
     gw.finish()
 
 
@@ -178,6 +183,20 @@ def case_ctl(h, topo):
     harness.check(sipmsg.exchange(ip, port, probe, "udp", timeout=1.0,
                                   src=(scenarios.PHONE_IP, 0)) != b"",
                   "control: an OPTIONS from another phone address is not answered")
+    fraud.allowed(h, topo, gw, user(topo, "1007"), fraud.NATIONAL, "after-quarantine")
+    gw.finish()
+
+
+def case_ringing(h, topo):
+    gw = fraud.FraudGateway(h, topo, policy(), when=fraud.WED_10H).start()
+    q = user(topo, "1040")
+    caller, uas = fraud.ringing_call(h, topo, gw, q, fraud.NATIONAL, "q-ringing",
+                                     local_ip=QUARANTINE_IP)
+    fraud.refused(h, topo, gw, q, fraud.HIGH_RISK, "high_risk", "q-risk", local_ip=QUARANTINE_IP)
+    fraud.expect_cancelled_by_gateway(caller, uas, "quarantine while ringing")
+    harness.check("1040 quarantined" in gw.ctl("account", "list"),
+                  "quarantined account not shown as such")
+    fraud.no_stray_drops(gw)
     fraud.allowed(h, topo, gw, user(topo, "1007"), fraud.NATIONAL, "after-quarantine")
     gw.finish()
 
@@ -246,6 +265,7 @@ def case_unauthenticated(h, topo):
 
 CASES = {"destinations": case_destinations, "schedule": case_schedule,
          "enforce": case_enforce, "ctl": case_ctl, "control": case_control,
+         "ringing": case_ringing,
          "unauthenticated": case_unauthenticated}
 
 

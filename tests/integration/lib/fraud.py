@@ -8,8 +8,10 @@ instant it starts at, so schedules are tested at fixed clock times without waiti
 
 import calendar
 import os
+import re
 import sqlite3
 import subprocess
+import time
 
 from . import gateway, harness, scenarios, sipp
 
@@ -136,7 +138,74 @@ def refused(h, topo, gw, user, number, rule, name, local_ip=scenarios.PHONE_IP):
                   % (user[0], number, want, r.messages()[-1500:]))
     harness.check(topo.pbx.log().count(marker) == before,
                   "the refused call to %s reached the PBX's routing" % number)
+    one_refusal_event(gw, r, "fraud." + rule)
     return r
+
+
+def call_id_of(r):
+    """The Call-ID of the first message in a SIPp message trace."""
+    m = re.search(r"^\s*Call-ID:\s*(\S+)", r.messages(), re.M | re.I)
+    if not m:
+        raise harness.TestFailure("no Call-ID in the SIPp trace")
+    return m.group(1)
+
+
+def one_refusal_event(gw, r, rule):
+    """The refused INVITE of trace r left exactly one refusal event, the policy's (rule):
+    the gateway's answer to a hook's refusal is not recorded again as a proxy.reject."""
+    cid = call_id_of(r)
+
+    def decided():
+        evs = [e for e in gw.events() if e.get("call_id") == cid]
+        return evs if any(e.get("rule") == rule for e in evs) else None
+    evs = harness.wait_until(decided, 5, interval=0.1, what="the %s event of %s" % (rule, cid))
+    time.sleep(0.4)  # past one events flush: a second event would have been written with it
+    evs = [e for e in gw.events() if e.get("call_id") == cid]
+    refusals = [e for e in evs if e.get("action") in ("reject", "lock", "quarantine")]
+    harness.check(len(refusals) == 1 and refusals[0].get("rule") == rule,
+                  "want exactly one refusal event (%s) for %s, got %r" % (rule, cid, refusals))
+    harness.check(not any(e.get("type") == "proxy.reject" for e in evs),
+                  "a hook's refusal was recorded again as proxy.reject: %r" % evs)
+
+
+def no_stray_drops(gw):
+    """No proxy.drop event: the answers to the gateway's own BYEs and CANCELs are absorbed,
+    not reported as responses the proxy cannot route."""
+    time.sleep(0.6)  # past two events flushes
+    drops = [e for e in gw.events() if e.get("type") == "proxy.drop"]
+    harness.check(not drops, "answers to the gateway's own requests reported: %r" % drops)
+
+
+def ringing_call(h, topo, gw, user, number, name, local_ip=scenarios.PHONE_IP, timeout=20):
+    """Starts a call the carrier only rings (180) and the caller never cancels: only the
+    network can end it. Returns (caller, uas) SIPp processes once the caller heard the 180."""
+    uas = topo.start_uas("uas_ring.xml", name=name + "-uas", timeout=timeout)
+    inf = sipp.csv_for(h, name, [user])
+    caller = sipp.Sipp(h, name, scenario("uac_wait_cancel.xml"), remote=gw.addr(gw.transport),
+                       transport=gw.transport, local_ip=local_ip, inf=inf, service=number,
+                       timeout=timeout, trace_msg=True).start()
+
+    def ringing():
+        if not caller.proc.alive() and not uas.proc.alive():
+            raise harness.TestFailure("%s: both sides ended before the call rang" % name)
+        try:
+            with open(caller.msg_path, errors="replace") as f:
+                return "SIP/2.0 180" in f.read()
+        except OSError:
+            return False
+    harness.wait_until(ringing, 10, interval=0.05, what="%s to ring" % name)
+    return caller, uas
+
+
+def expect_cancelled_by_gateway(caller, uas, what):
+    """The carrier received a CANCEL of the ringing INVITE (it answers 200 and 487) and the
+    caller got the 487 and nothing for a CANCEL it never sent."""
+    rc = caller.wait()
+    ru = uas.wait()
+    sipp.expect_all(rc, 1, "%s: caller side (want 487)" % what)
+    sipp.expect_all(ru, 1, "%s: carrier side (want CANCEL)" % what)
+    harness.check("CANCEL sip:" in ru.messages(), "%s: the carrier got no CANCEL" % what)
+    harness.check("487 Request Terminated" in rc.messages(), "%s: the caller got no 487" % what)
 
 
 def held_call(h, topo, gw, user, number, name, local_ip=scenarios.PHONE_IP, timeout=20):
