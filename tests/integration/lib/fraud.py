@@ -176,25 +176,35 @@ def no_stray_drops(gw):
     harness.check(not drops, "answers to the gateway's own requests reported: %r" % drops)
 
 
+def _call(h, topo, gw, user, number, name, uas_scenario, caller_scenario, watched, mark,
+          what, local_ip, timeout):
+    """Starts the carrier UAS and the caller; returns (caller, uas) once the watched side's
+    message trace holds mark."""
+    uas = topo.start_uas(uas_scenario, name=name + "-uas", timeout=timeout)
+    inf = sipp.csv_for(h, name, [user])
+    caller = sipp.Sipp(h, name, scenario(caller_scenario), remote=gw.addr(gw.transport),
+                       transport=gw.transport, local_ip=local_ip, inf=inf, service=number,
+                       timeout=timeout, trace_msg=True).start()
+    trace = (caller if watched == "caller" else uas).msg_path
+
+    def reached():
+        if not caller.proc.alive() and not uas.proc.alive():
+            raise harness.TestFailure("%s: both sides ended before the call was %s"
+                                      % (name, what))
+        try:
+            with open(trace, errors="replace") as f:
+                return mark in f.read()
+        except OSError:
+            return False
+    harness.wait_until(reached, 10, interval=0.05, what="%s to be %s" % (name, what))
+    return caller, uas
+
+
 def ringing_call(h, topo, gw, user, number, name, local_ip=scenarios.PHONE_IP, timeout=20):
     """Starts a call the carrier only rings (180) and the caller never cancels: only the
     network can end it. Returns (caller, uas) SIPp processes once the caller heard the 180."""
-    uas = topo.start_uas("uas_ring.xml", name=name + "-uas", timeout=timeout)
-    inf = sipp.csv_for(h, name, [user])
-    caller = sipp.Sipp(h, name, scenario("uac_wait_cancel.xml"), remote=gw.addr(gw.transport),
-                       transport=gw.transport, local_ip=local_ip, inf=inf, service=number,
-                       timeout=timeout, trace_msg=True).start()
-
-    def ringing():
-        if not caller.proc.alive() and not uas.proc.alive():
-            raise harness.TestFailure("%s: both sides ended before the call rang" % name)
-        try:
-            with open(caller.msg_path, errors="replace") as f:
-                return "SIP/2.0 180" in f.read()
-        except OSError:
-            return False
-    harness.wait_until(ringing, 10, interval=0.05, what="%s to ring" % name)
-    return caller, uas
+    return _call(h, topo, gw, user, number, name, "uas_ring.xml", "uac_wait_cancel.xml",
+                 "caller", "SIP/2.0 180", "ringing", local_ip, timeout)
 
 
 def expect_cancelled_by_gateway(caller, uas, what):
@@ -211,23 +221,8 @@ def expect_cancelled_by_gateway(caller, uas, what):
 def held_call(h, topo, gw, user, number, name, local_ip=scenarios.PHONE_IP, timeout=20):
     """Starts a call that only the network can end (BYE expected on both sides).
     Returns (caller, uas) SIPp processes, after the UAS saw the ACK."""
-    uas = topo.start_uas("uas.xml", name=name + "-uas", timeout=timeout)
-    inf = sipp.csv_for(h, name, [user])
-    caller = sipp.Sipp(h, name, scenario("uac_wait_bye.xml"), remote=gw.addr(gw.transport),
-                       transport=gw.transport, local_ip=local_ip, inf=inf, service=number,
-                       timeout=timeout,
-                       trace_msg=True).start()
-
-    def up():
-        if not caller.proc.alive() and not uas.proc.alive():
-            raise harness.TestFailure("%s: both sides ended before the call was up" % name)
-        try:
-            with open(uas.msg_path, errors="replace") as f:
-                return "ACK sip:" in f.read()
-        except OSError:
-            return False
-    harness.wait_until(up, 10, interval=0.05, what="%s to be answered and ACKed" % name)
-    return caller, uas
+    return _call(h, topo, gw, user, number, name, "uas.xml", "uac_wait_bye.xml", "uas",
+                 "ACK sip:", "answered and ACKed", local_ip, timeout)
 
 
 def expect_ended_by_gateway(caller, uas, rule, what):
@@ -296,20 +291,6 @@ def anon_refused(h, topo, gw, number, rule, name, local_ip=scenarios.PHONE_IP):
 
 def anon_held_call(h, topo, gw, number, name, local_ip=scenarios.PHONE_IP, timeout=20):
     """An unauthenticated call the PBX answers and only the network can end."""
-    uas = topo.start_uas("uas.xml", name=name + "-uas", timeout=timeout)
-    inf = sipp.csv_for(h, name, [anon_user(topo)])
-    caller = sipp.Sipp(h, name, scenario("uac_anon_wait_bye.xml"),
-                       remote=gw.addr(gw.transport), transport=gw.transport,
-                       local_ip=local_ip, inf=inf, service=number, timeout=timeout,
-                       trace_msg=True).start()
-
-    def up():
-        if not caller.proc.alive() and not uas.proc.alive():
-            raise harness.TestFailure("%s: both sides ended before the call was up" % name)
-        try:
-            with open(uas.msg_path, errors="replace") as f:
-                return "ACK sip:" in f.read()
-        except OSError:
-            return False
-    harness.wait_until(up, 10, interval=0.05, what="%s to be answered and ACKed" % name)
-    return caller, uas
+    return _call(h, topo, gw, anon_user(topo), number, name, "uas.xml",
+                 "uac_anon_wait_bye.xml", "uas", "ACK sip:", "answered and ACKed", local_ip,
+                 timeout)
