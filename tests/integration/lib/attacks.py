@@ -9,16 +9,19 @@
   each run its own source address (0.3.3 ignores -b) and optionally another User-Agent.
 - Hand-made SIP for what no packaged tool does: a digest brute force from many loopback
   source addresses against one account, and a malformed-message flood.
+- SipStream / stream_register_attempt(): digest guesses on one TCP or TLS connection.
 
 Every loop here is bounded in count and time.
 """
 
 import glob
 import hashlib
+import json
 import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -156,11 +159,11 @@ def _param(value, name):
     return m.group(1) if m else None
 
 
-def _register(target, src, user, domain, call_id, cseq, branch, auth=None):
+def _register(target, src, user, domain, call_id, cseq, branch, auth=None, transport="UDP"):
     uri = "sip:%s" % domain
     lines = [
         "REGISTER %s SIP/2.0" % uri,
-        "Via: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport" % (sipmsg.hostport(*src), branch),
+        "Via: SIP/2.0/%s %s;branch=z9hG4bK%s;rport" % (transport, sipmsg.hostport(*src), branch),
         "Max-Forwards: 70",
         "From: <sip:%s@%s>;tag=%s" % (user, domain, call_id[:8]),
         "To: <sip:%s@%s>" % (user, domain),
@@ -284,3 +287,106 @@ def banned(h, data_dir):
     for ip in re.findall(r"(\d+\.\d+\.\d+\.\d+)(?:/32)?\b", out):
         found.add(ip)
     return found
+
+
+def ban_scopes(h, data_dir):
+    """[{scope, rule, ...}] from `pbxguard ctl --json ban list`: IPv6 addresses and /64
+    prefixes as the gateway stores them."""
+    rc, out = ctl(h, data_dir, "--json", "ban", "list")
+    if rc != 0:
+        raise harness.TestFailure("ctl --json ban list failed (%s): %s" % (rc, out))
+    try:
+        return json.loads(out)
+    except ValueError:
+        raise harness.TestFailure("ctl --json ban list: not JSON: %r" % out[:500])
+
+
+# ---------------------------------------------------------------------------------------
+# SIP over one TLS (or TCP) connection, as a guessing client keeps it open
+
+class SipStream:
+    """One stream connection from src_ip to target; transport "tcp" or "tls" (no
+    certificate check: a password guesser does not care whom it talks to)."""
+
+    def __init__(self, target, src_ip, transport="tls", timeout=2):
+        self.transport = transport
+        self.buf = b""
+        raw = socket.create_connection(target, timeout=timeout, source_address=(src_ip, 0))
+        try:
+            if transport == "tls":
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                raw = ctx.wrap_socket(raw)
+        except (OSError, ssl.SSLError):
+            raw.close()
+            raise
+        self.sock = raw
+        self.local = raw.getsockname()[:2]
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def _message(self, deadline):
+        """The next whole message (RFC 3261 §18.3: framed by Content-Length), None at EOF
+        or when deadline passes."""
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end >= 0:
+                m = re.search(rb"^(?:Content-Length|l)\s*:\s*(\d+)", self.buf[:end], re.M | re.I)
+                total = end + 4 + (int(m.group(1)) if m else 0)
+                if len(self.buf) >= total:
+                    msg, self.buf = self.buf[:total], self.buf[total:]
+                    return msg
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            chunk = self.sock.recv(65535)
+            if not chunk:
+                return None
+            self.buf += chunk
+
+    def request(self, data, cseq, timeout=1.0):
+        """Sends data and returns the final response to CSeq number cseq (text), or None
+        when none came within timeout or the connection was closed."""
+        deadline = time.monotonic() + timeout
+        try:
+            self.sock.sendall(data)
+            while True:
+                msg = self._message(deadline)
+                if msg is None:
+                    return None
+                code = sipmsg.status_code(msg)
+                text = msg.decode(errors="replace")
+                got = _hdr(text, "CSeq") or ""
+                if code >= 200 and got.split()[:1] == [str(cseq)]:
+                    return text
+        except (OSError, ssl.SSLError):
+            return None
+
+
+def stream_register_attempt(conn, user, password, domain, timeout=1.0):
+    """One REGISTER + digest answer on an open SipStream. Returns the final status code
+    (200, 401, 403...), or None when nothing came back (dropped, banned, closed)."""
+    via = conn.transport.upper()
+    call_id = os.urandom(8).hex()
+    data, uri = _register(None, conn.local, user, domain, call_id, 1, os.urandom(6).hex(),
+                          transport=via)
+    resp = conn.request(data, 1, timeout)
+    if resp is None:
+        return None
+    code = sipmsg.status_code(resp.encode())
+    if code not in (401, 407):
+        return code
+    chal = _hdr(resp, "WWW-Authenticate") or _hdr(resp, "Proxy-Authenticate")
+    realm, nonce = _param(chal, "realm"), _param(chal, "nonce")
+    qop = "auth" if "auth" in (_param(chal, "qop") or "") else None
+    auth = digest(user, realm, password, "REGISTER", uri, nonce, qop)
+    data, _ = _register(None, conn.local, user, domain, call_id, 2, os.urandom(6).hex(), auth,
+                        transport=via)
+    resp = conn.request(data, 2, timeout)
+    return sipmsg.status_code(resp.encode()) if resp is not None else None
