@@ -353,6 +353,15 @@ static int apply_config(struct gw *g, const struct gateway_config *gc, bool firs
     struct proxy_upstream old[PROXY_MAX_UPSTREAMS];
     unsigned n_old = 0;
     unsigned n = build_upstreams(g, gc, ups);
+    int bad = proxy_unreachable_upstream(g->ifaces, g->n_ifaces, ups, n);
+    if (bad >= 0) {
+        char eb[PBX_ENDPOINT_STRLEN];
+        pbx_endpoint_fmt(&ups[bad].ep, eb, sizeof(eb));
+        log_error("gateway: upstream %s cannot be reached: it needs a UDP listener of the same "
+                  "address family serving the inside (gateway.listen with side inside or both)",
+                  eb);
+        return -ENETUNREACH;
+    }
     if (!first) {
         n_old = g->px->n_ups;
         memcpy(old, g->px->ups, sizeof(old));
@@ -718,8 +727,10 @@ int cmd_gateway(int argc, char **argv)
         log_error("gateway: privilege drop to %s failed: %s", user, strerror(-rc));
         goto out;
     }
-    if (apply_config(g, gc, true) < 0) {
+    if ((rc = apply_config(g, gc, true)) < 0) {
         log_error("gateway: proxy set-up failed");
+        if (rc == -ENETUNREACH)
+            exit_code = 2; /* a configuration error, like any other */
         goto out;
     }
     char ferr[256];

@@ -131,12 +131,38 @@ const struct proxy_iface *px_iface_by_listener(const struct proxy *p, unsigned l
     return NULL;
 }
 
-const struct proxy_iface *px_iface_for(const struct proxy *p, unsigned side, enum pbx_transport tp)
+const struct proxy_iface *px_iface_for(const struct proxy *p, unsigned side, enum pbx_transport tp,
+                                       sa_family_t family)
 {
-    for (unsigned i = 0; i < p->n_ifaces; i++)
-        if ((p->ifaces[i].sides & side) && p->ifaces[i].transport == tp)
-            return &p->ifaces[i];
-    return NULL;
+    const struct proxy_iface *other = NULL;
+    for (unsigned i = 0; i < p->n_ifaces; i++) {
+        const struct proxy_iface *f = &p->ifaces[i];
+        if (!(f->sides & side) || f->transport != tp)
+            continue;
+        if (f->addr.family == family)
+            return f;
+        if (!other)
+            other = f;
+    }
+    /* A UDP datagram leaves from a socket of the destination's family; a stream only needs
+     * an address for the Via and Record-Route, the connection carries the answer back. */
+    return tp == PBX_TP_UDP ? NULL : other;
+}
+
+int proxy_unreachable_upstream(const struct proxy_iface *ifaces, unsigned n_ifaces,
+                               const struct proxy_upstream *ups, unsigned n_ups)
+{
+    for (unsigned u = 0; u < n_ups; u++) {
+        if (ups[u].ep.transport != PBX_TP_UDP)
+            continue;
+        bool ok = false;
+        for (unsigned i = 0; i < n_ifaces && !ok; i++)
+            ok = (ifaces[i].sides & PROXY_SIDE_INSIDE) && ifaces[i].transport == PBX_TP_UDP &&
+                 ifaces[i].addr.family == ups[u].ep.addr.family;
+        if (!ok)
+            return (int)u;
+    }
+    return -1;
 }
 
 struct pbx_addr px_iface_adv(const struct proxy *p, const struct proxy_iface *ifc,

@@ -20,7 +20,10 @@ uint16_t px_default_port(enum pbx_transport tp);
 
 const struct proxy_iface *px_iface_by_listener(const struct proxy *p, unsigned listener_id);
 /* First interface serving side with transport tp; NULL if none. */
-const struct proxy_iface *px_iface_for(const struct proxy *p, unsigned side, enum pbx_transport tp);
+/* The interface serving side for transport tp, of the given address family when there is
+ * one; for UDP only that family will do (NULL otherwise). */
+const struct proxy_iface *px_iface_for(const struct proxy *p, unsigned side, enum pbx_transport tp,
+                                       sa_family_t family);
 /* The address written into headers for ifc (see docs/internals/proxy.md). up may be NULL. */
 struct pbx_addr px_iface_adv(const struct proxy *p, const struct proxy_iface *ifc,
                              const struct net_msg *in, const struct proxy_upstream *up);

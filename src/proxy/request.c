@@ -157,7 +157,7 @@ static void set_upstream_dest(struct proxy *p, struct req_ctx *c, int idx, enum 
     c->dest.transport = tp;
     c->dest.addr = u->ep.addr;
     c->dest.conn_id = 0;
-    c->out_ifc = px_iface_for(p, PROXY_SIDE_INSIDE, tp);
+    c->out_ifc = px_iface_for(p, PROXY_SIDE_INSIDE, tp, u->ep.addr.family);
     if (!c->out_ifc && tp != PBX_TP_UDP) {
         /* TCP/TLS to an upstream is an outbound connection: any inside interface's
          * address serves for the Via; the response comes back on the connection. */
@@ -267,18 +267,8 @@ static const char *choose_target(struct proxy *p, struct req_ctx *c, enum proxy_
         c->has_outside_flow = true;
     }
     if (!c->out_ifc || c->out_ifc->transport != c->dest.transport ||
-        c->out_ifc->addr.family != c->dest.addr.family) {
-        const struct proxy_iface *f = px_iface_for(p, PROXY_SIDE_OUTSIDE, c->dest.transport);
-        for (unsigned i = 0; i < p->n_ifaces; i++) {
-            const struct proxy_iface *g = &p->ifaces[i];
-            if ((g->sides & PROXY_SIDE_OUTSIDE) && g->transport == c->dest.transport &&
-                g->addr.family == c->dest.addr.family) {
-                f = g;
-                break;
-            }
-        }
-        c->out_ifc = f;
-    }
+        c->out_ifc->addr.family != c->dest.addr.family)
+        c->out_ifc = px_iface_for(p, PROXY_SIDE_OUTSIDE, c->dest.transport, c->dest.addr.family);
     if (!c->out_ifc) {
         *status = 503;
         return "Service Unavailable";
@@ -633,6 +623,12 @@ int px_request(struct proxy *p, const struct net_msg *in, const struct sip_msg *
     }
 
     why = choose_target(p, c, act->from, &status);
+    if (!why && !c->out_ifc) {
+        /* No socket of the destination's family and transport (see
+         * proxy_unreachable_upstream): the request cannot leave, say so. */
+        status = 503;
+        why = "Service Unavailable";
+    }
     if (why) {
         char extra[48];
         extra[0] = '\0';
@@ -641,11 +637,6 @@ int px_request(struct proxy *p, const struct net_msg *in, const struct sip_msg *
         px_reply(p, in, m, status, why, extra[0] ? extra : NULL, act);
         return 0;
     }
-    if (!c->out_ifc) {
-        px_drop(act, "no interface towards the destination");
-        return 0;
-    }
-
     rc = build(p, c, branch, lh, &w);
     /* RFC 3261 §18.1.1: too large for UDP towards the PBX -> TCP if it takes it, else 513. */
     if (rc == 0 && c->to == PROXY_SIDE_INSIDE && c->dest.transport == PBX_TP_UDP &&

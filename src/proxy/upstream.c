@@ -55,7 +55,7 @@ int proxy_health_request(struct proxy *p, unsigned idx, int64_t now_ms, struct p
         return -EINVAL;
     u = &p->ups[idx];
     tp = u->ep.transport;
-    ifc = px_iface_for(p, PROXY_SIDE_INSIDE, tp);
+    ifc = px_iface_for(p, PROXY_SIDE_INSIDE, tp, u->ep.addr.family);
     for (unsigned i = 0; i < p->n_ifaces && !ifc && tp != PBX_TP_UDP; i++)
         if (p->ifaces[i].sides & PROXY_SIDE_INSIDE)
             ifc = &p->ifaces[i];

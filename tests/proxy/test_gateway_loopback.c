@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -280,6 +281,27 @@ int main(int argc, char **argv)
     snprintf(tmp, sizeof(tmp), "%s/flow.key", gw.dir);
     CHECK(access(tmp, F_OK) == 0); /* the key persisted in --data-dir */
     gw_fixture_remove(&gw);
+
+    /* 7. A UDP upstream with no UDP listener to reach it from is a configuration error
+     * (exit 2 at start-up), not a gateway that runs and cannot forward anything. */
+    struct gw_fixture bad;
+    CHECK_INT(gw_fixture_init(&bad, "gw-nounp"), 0);
+    CHECK_INT(write_config(&bad, up_port, "strip"), 0);
+    pid = gw_fixture_start(&bad, argv[1],
+                           (const char *const[]){"--listen", listen_tcp, "--foreground", NULL});
+    CHECK(pid > 0);
+    int bad_status = 0;
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    struct pollfd pp = {.fd = pfd, .events = POLLIN};
+    bool exited = pfd >= 0 && poll(&pp, 1, 5000) == 1 && waitpid(pid, &bad_status, 0) == pid;
+    if (pfd >= 0)
+        close(pfd);
+    CHECK(exited && WIFEXITED(bad_status) && WEXITSTATUS(bad_status) == 2);
+    if (exited)
+        bad.pid = 0;
+    else
+        gw_fixture_stop(&bad, 2000, &bad_status);
+    gw_fixture_remove(&bad);
     close(up);
     close(cl);
     return test_finish();

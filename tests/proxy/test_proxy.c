@@ -869,6 +869,52 @@ static void test_sides_stream(void)
     CHECK(pbx_addr_eq(&a.dest.addr, &ph, true));
 }
 
+/*
+ * Address families: a UDP upstream is reached only from an inside UDP socket of its own
+ * family, and the forwarded request's Via names that socket. Without one the configuration
+ * is refused up front, and a request is answered 503 rather than sent with a wrong Via.
+ */
+static void test_families(void)
+{
+    static struct proxy p;
+    struct proxy_settings set;
+    struct proxy_iface ifs[3];
+    struct proxy_upstream up;
+    uint8_t key[16] = {0};
+    struct flow_key fk;
+    struct proxy_action a;
+
+    proxy_settings_default(&set);
+    ifs[0] = (struct proxy_iface){0, PBX_TP_UDP, addr("[::1]:5060"), {0}, PROXY_SIDE_BOTH};
+    ifs[1] = (struct proxy_iface){1, PBX_TP_TLS, addr("127.0.0.4:5061"), {0}, PROXY_SIDE_BOTH};
+    ifs[2] = (struct proxy_iface){2, PBX_TP_UDP, addr("127.0.0.4:5060"), {0}, PROXY_SIDE_BOTH};
+    memset(&up, 0, sizeof(up));
+    up.ep.transport = PBX_TP_UDP;
+    up.ep.addr = addr("127.0.0.1:5080");
+    CHECK_INT(proxy_unreachable_upstream(ifs, 2, &up, 1), 0);
+    CHECK_INT(proxy_unreachable_upstream(ifs, 3, &up, 1), -1);
+    struct proxy_iface outside_only = ifs[2];
+    outside_only.sides = PROXY_SIDE_OUTSIDE;
+    CHECK_INT(proxy_unreachable_upstream(&outside_only, 1, &up, 1), 0);
+    up.ep.transport = PBX_TP_TCP; /* a connection we open: no listener needed */
+    CHECK_INT(proxy_unreachable_upstream(ifs, 2, &up, 1), -1);
+    up.ep.transport = PBX_TP_UDP;
+
+    CHECK_INT(flow_key_init_secret(&fk, (const uint8_t *)"family secret 0123456", 21), 0);
+    CHECK_INT(proxy_init(&p, &set, ifs, 3, &up, 1, key, &fk), 0);
+    struct net_msg tls_phone = from("127.0.0.3:40000", PBX_TP_TLS, 1, "127.0.0.4:5061", 9);
+    CHECK_INT(run(&p, OPTIONS_OUT, tls_phone, &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_FORWARD);
+    CHECK_INT(a.dest.listener_id, 2);
+    CHECK(strstr(hdr(out, "Via", 0), "SIP/2.0/UDP 127.0.0.4:5060;") != NULL);
+
+    /* The same phone when only the IPv6 UDP socket exists: 503, nothing sent. */
+    CHECK_INT(proxy_init(&p, &set, ifs, 2, &up, 1, key, &fk), 0);
+    CHECK_INT(run(&p, OPTIONS_OUT, tls_phone, &a), 0);
+    CHECK_INT(a.kind, PROXY_ACT_REPLY);
+    CHECK_INT(a.status, 503);
+}
+
 /* Header values with NUL or other control bytes are never forwarded, in either direction. */
 static void test_control_bytes(void)
 {
@@ -1069,6 +1115,7 @@ int main(void)
     test_responses();
     test_sides();
     test_sides_stream();
+    test_families();
     test_control_bytes();
     test_wildcard();
     test_validation_replies();

@@ -158,6 +158,14 @@ struct proxy_action {
 void proxy_settings_default(struct proxy_settings *set);
 
 /*
+ * A UDP upstream is reached from an inside UDP interface of its own address family (the
+ * socket the request leaves from, and the address its Via gives for the answer). Returns the
+ * index of the first UDP upstream without one, or -1 when every upstream can be reached.
+ */
+int proxy_unreachable_upstream(const struct proxy_iface *ifaces, unsigned n_ifaces,
+                               const struct proxy_upstream *ups, unsigned n_ups);
+
+/*
  * Initialises p (caller storage, large: keep it static or on the heap) with copies of the
  * settings, interfaces and upstreams, and the keys. Upstreams start up.
  * hash_key: 16 bytes; fkey: flow-token keys (keep the same ones across reloads).
