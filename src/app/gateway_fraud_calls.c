@@ -60,7 +60,7 @@ static void retx_stop_dlg(struct gw_fraud *f, int32_t dlg)
 
 static uint32_t bucket_of(const struct gw_fraud *f, struct slice id)
 {
-    return (uint32_t)pbx_siphash24(f->key, id.p, id.len) & (f->n_buckets - 1);
+    return (uint32_t)pbx_siphash13(f->key, id.p, id.len) & (f->n_buckets - 1);
 }
 
 struct gf_dialog *gf_dlg_find(struct gw_fraud *f, struct slice id)

@@ -155,7 +155,7 @@ static uint32_t scope_hash(const struct ban_table *t, const struct pbx_addr *a, 
         memcpy(buf + 2, &a->ip.v6, 16);
         n = 18;
     }
-    return (uint32_t)pbx_siphash24(t->key, buf, n) & t->mask;
+    return (uint32_t)pbx_siphash13(t->key, buf, n) & t->mask;
 }
 
 static struct ban_slot *find(const struct ban_table *t, const struct pbx_addr *a, uint8_t pfx)

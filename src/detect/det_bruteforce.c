@@ -15,7 +15,7 @@
 
 static uint64_t txn_id(const struct det_engine *e, const struct sip_msg *m)
 {
-    uint64_t h = pbx_siphash24(e->key, m->call_id.p, m->call_id.len) ^ m->cseq_num;
+    uint64_t h = pbx_siphash13(e->key, m->call_id.p, m->call_id.len) ^ m->cseq_num;
     return h ? h : 1;
 }
 

@@ -13,7 +13,7 @@ static uint64_t src_tag(const struct det_engine *e, const struct pbx_addr *a)
     uint64_t h;
 
     det_src_key(e, a, key, &masked);
-    h = pbx_siphash24(e->key, key, sizeof(key));
+    h = pbx_siphash13(e->key, key, sizeof(key));
     return h ? h : 1;
 }
 

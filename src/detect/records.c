@@ -10,7 +10,7 @@
 
 uint32_t det_hash32(const struct det_engine *e, struct slice s)
 {
-    uint32_t h = (uint32_t)pbx_siphash24(e->key, s.p, s.len);
+    uint32_t h = (uint32_t)pbx_siphash13(e->key, s.p, s.len);
     return h ? h : 1; /* 0 marks an empty set slot */
 }
 
@@ -37,7 +37,7 @@ struct det_acct *det_acct_get(struct det_engine *e, struct slice user, int64_t n
         memcpy(key, user.p, user.len);
     } else {
         /* Long names: a prefix plus a keyed hash of the whole name. */
-        uint64_t h = pbx_siphash24(e->key, user.p, user.len);
+        uint64_t h = pbx_siphash13(e->key, user.p, user.len);
         memcpy(key, user.p, DET_ACCT_KEY - 9);
         memcpy(key + DET_ACCT_KEY - 8, &h, 8);
     }

@@ -92,7 +92,7 @@ static uint32_t bucket_of(const struct det_table *t, const void *key)
 
     while (n > 0 && k[n - 1] == 0)
         n--;
-    return (uint32_t)pbx_siphash24(t->key, k, n) & t->mask;
+    return (uint32_t)pbx_siphash13(t->key, k, n) & t->mask;
 }
 
 static void unlink_slot(struct det_table *t, uint32_t idx)

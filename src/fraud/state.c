@@ -112,7 +112,7 @@ struct acct *fraud_acct_find(const struct fraud_engine *e, struct slice name)
         if (a->used && a->name_len == name.len && memcmp(a->name, name.p, name.len) == 0)
             return (struct acct *)a;
     }
-    h = pbx_siphash24(e->key, name.p, name.len);
+    h = pbx_siphash13(e->key, name.p, name.len);
     for (int32_t i = e->acct_buckets[h & e->acct_mask]; i >= 0; i = e->accts[i].hnext) {
         const struct acct *a = &e->accts[i];
         /* A hash hit is confirmed by comparing the name. */
@@ -199,7 +199,7 @@ struct acct *fraud_acct_get(struct fraud_engine *e, struct slice name)
     a->used = true;
     a->group = group_of(&e->pol, a->name, a->name_len);
     a->rate_win = a->ih_win = a->day = a->sp_hour = a->sp_flagged_hour = INT64_MIN;
-    h = pbx_siphash24(e->key, a->name, a->name_len);
+    h = pbx_siphash13(e->key, a->name, a->name_len);
     a->hash = h;
     a->hnext = e->acct_buckets[h & e->acct_mask];
     e->acct_buckets[h & e->acct_mask] = idx;
@@ -218,7 +218,7 @@ struct call *fraud_call_find(const struct fraud_engine *e, struct slice id)
         if (c->used && c->id_len == id.len && memcmp(c->id, id.p, id.len) == 0)
             return (struct call *)c;
     }
-    h = pbx_siphash24(e->key, id.p, id.len);
+    h = pbx_siphash13(e->key, id.p, id.len);
     for (int32_t i = e->call_buckets[h & e->call_mask]; i >= 0; i = e->calls[i].hnext) {
         const struct call *c = &e->calls[i];
         if (c->hash == h && c->id_len == id.len && memcmp(c->id, id.p, id.len) == 0)
@@ -234,7 +234,7 @@ int fraud_call_insert(struct fraud_engine *e, struct slice id, struct call **out
     uint64_t h;
 
     id = cut(id, FRAUD_CALL_ID_MAX - 1);
-    h = pbx_siphash24(e->key, id.p, id.len);
+    h = pbx_siphash13(e->key, id.p, id.len);
     for (int32_t i = e->call_buckets[h & e->call_mask]; i >= 0; i = e->calls[i].hnext) {
         const struct call *o = &e->calls[i];
         if (o->hash == h && o->id_len == id.len && memcmp(o->id, id.p, id.len) == 0)

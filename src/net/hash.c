@@ -1,5 +1,5 @@
 /*
- * Connection-table hashing: the core SipHash-2-4 keyed with a per-instance random key, so a
+ * Connection-table hashing: the core SipHash-1-3 keyed with a per-instance random key, so a
  * remote party cannot choose addresses that pile into one bucket of the connection tables.
  */
 #include <string.h>
@@ -24,5 +24,5 @@ uint64_t net_hash_addr(const struct net *n, const struct pbx_addr *a, bool with_
         key[len++] = (uint8_t)(a->port >> 8);
         key[len++] = (uint8_t)a->port;
     }
-    return pbx_siphash24(n->hash_key, key, len);
+    return pbx_siphash13(n->hash_key, key, len);
 }

@@ -121,7 +121,7 @@ struct net {
     struct net_stats stats;
 };
 
-/* hash.c: SipHash-2-4 with the instance's random key. */
+/* hash.c: SipHash-1-3 with the instance's random key. */
 uint64_t net_hash_addr(const struct net *n, const struct pbx_addr *a, bool with_port);
 
 /* udp_tx.c: between begin and end, net_udp_tx_queue() holds datagrams (-EAGAIN: send it

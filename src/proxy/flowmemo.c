@@ -44,7 +44,7 @@ static bool flow_eq(const struct flow *a, const struct flow *b)
 
 static unsigned slot_of(const struct proxy *p, const void *key, size_t len)
 {
-    return (unsigned)(pbx_siphash24(p->hash_key, key, len) % PROXY_FLOW_MEMO);
+    return (unsigned)(pbx_siphash13(p->hash_key, key, len) % PROXY_FLOW_MEMO);
 }
 
 void px_flow_memo_reset(struct proxy *p)

@@ -1,4 +1,4 @@
-/* Field hashing over the core SipHash-2-4 (see keyhash.h). */
+/* Field hashing over the core SipHash-1-3 (see keyhash.h). */
 #include <string.h>
 
 #include "keyhash.h"
@@ -15,7 +15,7 @@ void px_kh_put(struct px_khash *h, const void *data, size_t len)
     while (len > 0) {
         if (h->len == PX_KH_BUF) {
             /* Fold: the digest of the full buffer stands for everything so far. */
-            uint64_t d = pbx_siphash24(h->key, h->buf, h->len);
+            uint64_t d = pbx_siphash13(h->key, h->buf, h->len);
             for (unsigned i = 0; i < 8; i++)
                 h->buf[i] = (uint8_t)(d >> (8 * i));
             h->len = 8;
@@ -39,5 +39,5 @@ void px_kh_field(struct px_khash *h, const void *data, size_t len)
 
 uint64_t px_kh_final(const struct px_khash *h)
 {
-    return pbx_siphash24(h->key, h->buf, h->len);
+    return pbx_siphash13(h->key, h->buf, h->len);
 }

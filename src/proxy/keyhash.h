@@ -1,8 +1,8 @@
 /*
  * Keyed hash of a sequence of fields (stateless branches, loop detection, local To tags)
- * on top of the core SipHash-2-4, so the project has one SipHash implementation.
+ * on top of the core SipHash-1-3, so the project has one SipHash implementation.
  * Fields are gathered into a small buffer and hashed in one call; for the common case
- * (everything fits) the result is SipHash-2-4 of the concatenation. Longer inputs are folded:
+ * (everything fits) the result is SipHash-1-3 of the concatenation. Longer inputs are folded:
  * when the buffer is full its digest becomes the first 8 bytes of the next round, which keeps
  * the state bounded whatever the field sizes. Private to proxy; no thread-safety concerns
  * (caller storage, pure).

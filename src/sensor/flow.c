@@ -140,7 +140,7 @@ static uint64_t key_hash(const struct flow_table *t, const struct pkt_info *pi)
     uint8_t k[38] = {0};
     size_t n = put_addr(k, &pi->src);
     n += put_addr(k + n, &pi->dst);
-    return pbx_siphash24(t->key, k, n);
+    return pbx_siphash13(t->key, k, n);
 }
 
 static void link_flow(struct flow_table *t, uint32_t i)

@@ -1,5 +1,5 @@
 /*
- * The proxy's field hashing is the core SipHash-2-4 of the concatenated fields while they
+ * The proxy's field hashing is the core SipHash-1-3 of the concatenated fields while they
  * fit its buffer (the values the former streaming copy produced), and stays deterministic,
  * order-sensitive and bounded past it.
  */
@@ -8,7 +8,8 @@
 #include "keyhash.h"
 #include "test.h"
 
-/* SipHash-2-4 paper, appendix A: key 00..0f, message 00..0e, 0xa129ca6149be45e5. */
+/* Fed in pieces, the same value as the core SipHash-1-3 of the whole (key 00..0f, message
+ * 00..0e; the core is checked against reference vectors in test_detect). */
 static void test_reference_vector(void)
 {
     uint8_t key[16], msg[15];
@@ -21,7 +22,7 @@ static void test_reference_vector(void)
     px_kh_put(&h, msg, 4);
     px_kh_put(&h, NULL, 0);
     px_kh_put(&h, msg + 4, 11);
-    CHECK(px_kh_final(&h) == 0xa129ca6149be45e5ull);
+    CHECK(px_kh_final(&h) == pbx_siphash13(key, msg, sizeof(msg)));
 }
 
 static void test_fields(void)
@@ -31,12 +32,12 @@ static void test_fields(void)
     uint8_t key[16] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6};
     struct px_khash a, b;
 
-    /* Short: exactly pbx_siphash24 over length-prefixed fields. */
+    /* Short: exactly pbx_siphash13 over length-prefixed fields. */
     px_kh_init(&a, key);
     px_kh_field(&a, "abc", 3);
     px_kh_field(&a, "defgh", 5);
     memcpy(cat, "\x03\0\0\0abc\x05\0\0\0defgh", sizeof(cat));
-    CHECK(px_kh_final(&a) == pbx_siphash24(key, cat, sizeof(cat)));
+    CHECK(px_kh_final(&a) == pbx_siphash13(key, cat, sizeof(cat)));
     /* Field boundaries count. */
     px_kh_init(&b, key);
     px_kh_field(&b, "abcd", 4);

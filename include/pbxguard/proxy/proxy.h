@@ -123,7 +123,7 @@ struct proxy {
     unsigned n_ifaces;
     struct proxy_upstream ups[PROXY_MAX_UPSTREAMS];
     unsigned n_ups;
-    uint8_t hash_key[16]; /* SipHash key (core pbx_siphash24) for branches and tags */
+    uint8_t hash_key[16]; /* SipHash key (core pbx_siphash13) for branches and tags */
     struct flow_key fkey;
     uint32_t probe_counter;
     struct proxy_flow_memo enc_memo[PROXY_FLOW_MEMO]; /* by flow */
