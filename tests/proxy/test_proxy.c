@@ -797,6 +797,29 @@ static void test_sides(void)
     CHECK_INT(a.to, PROXY_SIDE_INSIDE);
 }
 
+/* An upstream at text address a over tp, everything else zero. */
+static struct proxy_upstream upstream_at(enum pbx_transport tp, const char *a)
+{
+    struct proxy_upstream up;
+    memset(&up, 0, sizeof(up));
+    up.ep.transport = tp;
+    up.ep.addr = addr(a);
+    return up;
+}
+
+/* proxy_init with default settings, a zero hash key and a fixed flow-token secret. */
+static int init_with(struct proxy *p, const struct proxy_iface *ifs, unsigned n,
+                     const struct proxy_upstream *up)
+{
+    static struct flow_key fk;
+    struct proxy_settings set;
+    uint8_t key[16] = {0};
+    proxy_settings_default(&set);
+    if (flow_key_init_secret(&fk, (const uint8_t *)"test secret 0123456789", 22) != 0)
+        return -1;
+    return proxy_init(p, &set, ifs, n, up, 1, key, &fk);
+}
+
 /*
  * A PBX over TCP on loopback (phones on other loopback addresses): its requests arrive on
  * the connection we opened to it, or on a connection it opens from an ephemeral port.
@@ -804,22 +827,14 @@ static void test_sides(void)
 static void test_sides_stream(void)
 {
     static struct proxy p;
-    struct proxy_settings set;
     struct proxy_iface ifs[3];
-    struct proxy_upstream up;
-    uint8_t key[16] = {0};
-    struct flow_key fk;
     struct proxy_action a;
 
-    proxy_settings_default(&set);
     ifs[0] = (struct proxy_iface){0, PBX_TP_UDP, addr("127.0.0.4:5060"), {0}, PROXY_SIDE_BOTH};
     ifs[1] = (struct proxy_iface){1, PBX_TP_TCP, addr("127.0.0.4:5060"), {0}, PROXY_SIDE_BOTH};
     ifs[2] = (struct proxy_iface){2, PBX_TP_TCP, addr("127.0.0.4:5070"), {0}, PROXY_SIDE_OUTSIDE};
-    memset(&up, 0, sizeof(up));
-    up.ep.transport = PBX_TP_TCP;
-    up.ep.addr = addr("127.0.0.1:5080");
-    CHECK_INT(flow_key_init_secret(&fk, (const uint8_t *)"stream secret 0123456", 21), 0);
-    CHECK_INT(proxy_init(&p, &set, ifs, 3, &up, 1, key, &fk), 0);
+    struct proxy_upstream up = upstream_at(PBX_TP_TCP, "127.0.0.1:5080");
+    CHECK_INT(init_with(&p, ifs, 3, &up), 0);
 
     struct net_msg own = from("127.0.0.1:5080", PBX_TP_TCP, NET_ANY_LISTENER, "127.0.0.4:41000", 3);
     CHECK_INT(proxy_side_of(&p, &own), PROXY_SIDE_INSIDE);
@@ -841,11 +856,11 @@ static void test_sides_stream(void)
      * connection we opened is still the PBX's. */
     static struct proxy pu;
     up.ep.transport = PBX_TP_UDP;
-    CHECK_INT(proxy_init(&pu, &set, ifs, 3, &up, 1, key, &fk), 0);
+    CHECK_INT(init_with(&pu, ifs, 3, &up), 0);
     CHECK_INT(proxy_side_of(&pu, &accepted), PROXY_SIDE_OUTSIDE);
     CHECK_INT(proxy_side_of(&pu, &own), PROXY_SIDE_INSIDE);
     up.tcp_fallback = true; /* still a UDP upstream: the TLS phone test shares 127.0.0.1 */
-    CHECK_INT(proxy_init(&pu, &set, ifs, 3, &up, 1, key, &fk), 0);
+    CHECK_INT(init_with(&pu, ifs, 3, &up), 0);
     CHECK_INT(proxy_side_of(&pu, &accepted), PROXY_SIDE_OUTSIDE);
 
     /* The PBX's INVITE to a phone on a connection it opened: an inside request, so it goes
@@ -877,20 +892,13 @@ static void test_sides_stream(void)
 static void test_families(void)
 {
     static struct proxy p;
-    struct proxy_settings set;
     struct proxy_iface ifs[3];
-    struct proxy_upstream up;
-    uint8_t key[16] = {0};
-    struct flow_key fk;
     struct proxy_action a;
 
-    proxy_settings_default(&set);
     ifs[0] = (struct proxy_iface){0, PBX_TP_UDP, addr("[::1]:5060"), {0}, PROXY_SIDE_BOTH};
     ifs[1] = (struct proxy_iface){1, PBX_TP_TLS, addr("127.0.0.4:5061"), {0}, PROXY_SIDE_BOTH};
     ifs[2] = (struct proxy_iface){2, PBX_TP_UDP, addr("127.0.0.4:5060"), {0}, PROXY_SIDE_BOTH};
-    memset(&up, 0, sizeof(up));
-    up.ep.transport = PBX_TP_UDP;
-    up.ep.addr = addr("127.0.0.1:5080");
+    struct proxy_upstream up = upstream_at(PBX_TP_UDP, "127.0.0.1:5080");
     CHECK_INT(proxy_unreachable_upstream(ifs, 2, &up, 1), 0);
     CHECK_INT(proxy_unreachable_upstream(ifs, 3, &up, 1), -1);
     struct proxy_iface outside_only = ifs[2];
@@ -900,8 +908,7 @@ static void test_families(void)
     CHECK_INT(proxy_unreachable_upstream(ifs, 2, &up, 1), -1);
     up.ep.transport = PBX_TP_UDP;
 
-    CHECK_INT(flow_key_init_secret(&fk, (const uint8_t *)"family secret 0123456", 21), 0);
-    CHECK_INT(proxy_init(&p, &set, ifs, 3, &up, 1, key, &fk), 0);
+    CHECK_INT(init_with(&p, ifs, 3, &up), 0);
     struct net_msg tls_phone = from("127.0.0.3:40000", PBX_TP_TLS, 1, "127.0.0.4:5061", 9);
     CHECK_INT(run(&p, OPTIONS_OUT, tls_phone, &a), 0);
     CHECK_INT(a.kind, PROXY_ACT_FORWARD);
@@ -909,7 +916,7 @@ static void test_families(void)
     CHECK(strstr(hdr(out, "Via", 0), "SIP/2.0/UDP 127.0.0.4:5060;") != NULL);
 
     /* The same phone when only the IPv6 UDP socket exists: 503, nothing sent. */
-    CHECK_INT(proxy_init(&p, &set, ifs, 2, &up, 1, key, &fk), 0);
+    CHECK_INT(init_with(&p, ifs, 2, &up), 0);
     CHECK_INT(run(&p, OPTIONS_OUT, tls_phone, &a), 0);
     CHECK_INT(a.kind, PROXY_ACT_REPLY);
     CHECK_INT(a.status, 503);

@@ -159,6 +159,14 @@ def _param(value, name):
     return m.group(1) if m else None
 
 
+def _answer(resp, user, password, uri):
+    """The Authorization value answering the 401/407 resp for a REGISTER to uri."""
+    chal = _hdr(resp, "WWW-Authenticate") or _hdr(resp, "Proxy-Authenticate")
+    realm, nonce = _param(chal, "realm"), _param(chal, "nonce")
+    qop = "auth" if "auth" in (_param(chal, "qop") or "") else None
+    return digest(user, realm, password, "REGISTER", uri, nonce, qop)
+
+
 def _register(target, src, user, domain, call_id, cseq, branch, auth=None, transport="UDP"):
     uri = "sip:%s" % domain
     lines = [
@@ -208,10 +216,7 @@ def register_attempt(target, src_ip, user, password, domain, timeout=0.5):
         code = sipmsg.status_code(resp.encode())
         if code not in (401, 407):
             return code
-        chal = _hdr(resp, "WWW-Authenticate") or _hdr(resp, "Proxy-Authenticate")
-        realm, nonce = _param(chal, "realm"), _param(chal, "nonce")
-        qop = "auth" if "auth" in (_param(chal, "qop") or "") else None
-        auth = digest(user, realm, password, "REGISTER", uri, nonce, qop)
+        auth = _answer(resp, user, password, uri)
         data, _ = _register(target, src, user, domain, call_id, 2, os.urandom(6).hex(), auth)
         s.sendto(data, target)
         while True:
@@ -382,10 +387,7 @@ def stream_register_attempt(conn, user, password, domain, timeout=1.0):
     code = sipmsg.status_code(resp.encode())
     if code not in (401, 407):
         return code
-    chal = _hdr(resp, "WWW-Authenticate") or _hdr(resp, "Proxy-Authenticate")
-    realm, nonce = _param(chal, "realm"), _param(chal, "nonce")
-    qop = "auth" if "auth" in (_param(chal, "qop") or "") else None
-    auth = digest(user, realm, password, "REGISTER", uri, nonce, qop)
+    auth = _answer(resp, user, password, uri)
     data, _ = _register(None, conn.local, user, domain, call_id, 2, os.urandom(6).hex(), auth,
                         transport=via)
     resp = conn.request(data, 2, timeout)
