@@ -136,4 +136,25 @@ static inline bool upstream_wait(int up, uint16_t gw_port, const char *call_id, 
     return false;
 }
 
+/* Sends OPTIONS call_id through the gateway on gw_port, answers it at the upstream (waiting
+ * at most attempts messages there) and returns true when the client's answer comes back and
+ * contains needle (NULL: any answer). */
+static inline bool round_trip(int cl, int up, uint16_t cl_port, uint16_t gw_port,
+                              const char *call_id, int attempts, const char *needle)
+{
+    static char buf[16384], got[16384];
+    options(buf, sizeof(buf), cl_port, call_id);
+    send_to(cl, gw_port, buf);
+    if (!upstream_wait(up, gw_port, call_id, got, sizeof(got), attempts, NULL, NULL))
+        return false;
+    answer(up, gw_port, got);
+    for (int i = 0; i < 10; i++) {
+        if (!recv_within(cl, got, sizeof(got), 250, NULL))
+            return false;
+        if (strstr(got, call_id))
+            return needle == NULL || strstr(got, needle) != NULL;
+    }
+    return false;
+}
+
 #endif

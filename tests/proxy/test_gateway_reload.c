@@ -25,25 +25,6 @@ static int write_config(const struct gw_fixture *gw, uint16_t up_port, const uin
                                    up_port, list);
 }
 
-/* OPTIONS call_id to gateway port gw_port: true when the upstream sees it and the answer
- * comes back to the client. */
-static bool round_trip(int cl, int up, uint16_t cl_port, uint16_t gw_port, const char *call_id)
-{
-    static char buf[16384], got[16384];
-    options(buf, sizeof(buf), cl_port, call_id);
-    send_to(cl, gw_port, buf);
-    if (!upstream_wait(up, gw_port, call_id, got, sizeof(got), 5, NULL, NULL))
-        return false;
-    answer(up, gw_port, got);
-    for (int i = 0; i < 10; i++) {
-        if (!recv_within(cl, got, sizeof(got), 250, NULL))
-            return false;
-        if (strstr(got, call_id))
-            return true;
-    }
-    return false;
-}
-
 /* Retries round_trip (fresh Call-IDs) until it gives want, at most 20 times. */
 static bool eventually(int cl, int up, uint16_t cl_port, uint16_t gw_port, const char *tag,
                        bool want)
@@ -51,7 +32,7 @@ static bool eventually(int cl, int up, uint16_t cl_port, uint16_t gw_port, const
     for (int i = 0; i < 20; i++) {
         char cid[48];
         snprintf(cid, sizeof(cid), "%s-%d", tag, i);
-        if (round_trip(cl, up, cl_port, gw_port, cid) == want)
+        if (round_trip(cl, up, cl_port, gw_port, cid, 5, NULL) == want)
             return true;
     }
     return false;
@@ -80,19 +61,19 @@ int main(int argc, char **argv)
 
     /* Readiness, then control: the second port is not served before the reload. */
     CHECK(eventually(cl, up, cl_port, ports[0], "ready", true));
-    CHECK(!round_trip(cl, up, cl_port, ports[1], "not-yet"));
+    CHECK(!round_trip(cl, up, cl_port, ports[1], "not-yet", 5, NULL));
 
     /* Add the second listener. */
     CHECK_INT(write_config(&gw, up_port, ports, 2), 0);
     kill(pid, SIGHUP);
     CHECK(eventually(cl, up, cl_port, ports[1], "added", true));
-    CHECK(round_trip(cl, up, cl_port, ports[0], "kept-1"));
+    CHECK(round_trip(cl, up, cl_port, ports[0], "kept-1", 5, NULL));
 
     /* Remove the first one: the second keeps serving, the first stops. */
     CHECK_INT(write_config(&gw, up_port, ports + 1, 1), 0);
     kill(pid, SIGHUP);
     CHECK(eventually(cl, up, cl_port, ports[0], "removed", false));
-    CHECK(round_trip(cl, up, cl_port, ports[1], "kept-2"));
+    CHECK(round_trip(cl, up, cl_port, ports[1], "kept-2", 5, NULL));
 
     CHECK(gw_fixture_stop(&gw, 8000, &status));
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
